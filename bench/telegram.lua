@@ -1,0 +1,88 @@
+-- wrk script: many concurrent Telegram conversations walking the grievance dialog to a ticket.
+--
+--   wrk -t2 -c64 -d20s --latency -s bench/telegram.lua http://127.0.0.1:PORT -- [chats] [run]
+--
+-- Each wrk thread owns its own block of chat ids (chats per thread, default 2000). Request k of
+-- a thread goes to chat (k % chats) with step floor(k / chats) % #STEPS, so every chat walks the
+-- steps in order, one message per round, and its next message is only sent a whole round
+-- later: never two in flight for one chat. update_id (and message_id within a chat) is unique
+-- per run, thread and request ("run" defaults to the clock, so repeated runs against one Redis
+-- are not deduplicated).
+-- done() prints one BENCH line that bench/run parses.
+
+-- The dialog (dialogs/flows/grievance.json), one message per step; after the last step the
+-- chat starts again with /start.
+local STEPS = {
+  "/start",
+  "1",                                               -- category: the first in the menu
+  "बरेली",                                           -- district
+  "पता नहीं",                                        -- police station: don't know
+  "कल रात मेरी मोटरसाइकिल घर के बाहर से चोरी हो गई।", -- description
+  "राम कुमार",                                       -- name
+  "9876543210",                                      -- mobile
+  "हाँ",                                              -- consent to be contacted
+  "हाँ",                                              -- confirm the summary: the ticket is filed
+}
+
+local PATH = "/webhook/telegram"
+local HEADERS = {
+  ["Content-Type"] = "application/json",
+  ["X-Telegram-Bot-Api-Secret-Token"] = "bench-secret",
+}
+local CHAT_BASE = 700000000           -- first chat id; thread t owns [base + t*chats, +chats)
+local DEFAULT_CHATS_PER_THREAD = 2000
+
+-- Runs in the main Lua state once per thread, before any request.
+local thread_count = 0
+function setup(thread)
+  thread:set("thread_index", thread_count)
+  thread_count = thread_count + 1
+end
+
+local function json_string(s)
+  return '"' .. s:gsub('[%c"\\]', function(c)
+    return string.format("\\u%04x", c:byte())
+  end) .. '"'
+end
+
+local chats, first_chat, counter, update_base, message_base
+
+function init(args)
+  chats = tonumber(args[1]) or DEFAULT_CHATS_PER_THREAD
+  local run = tonumber(args[2]) or (os.time() % 1000000)
+  first_chat = CHAT_BASE + thread_index * chats
+  counter = 0
+  -- < 2^53: run (< 10^6) * 10^9 + thread (< 10) * 10^8 + request (< 10^8)
+  update_base = run * 1000000000 + thread_index * 100000000
+  message_base = (run % 2000) * 1000000  -- message ids stay under 2^31, as Telegram's do
+end
+
+function request()
+  local chat = first_chat + counter % chats
+  local step = math.floor(counter / chats) % #STEPS + 1
+  local text = STEPS[step]
+  local entities = ""
+  if text:sub(1, 1) == "/" then
+    entities = ',"entities":[{"offset":0,"length":' .. #text .. ',"type":"bot_command"}]'
+  end
+  local body = '{"update_id":' .. (update_base + counter) ..
+      ',"message":{"message_id":' .. (message_base + counter + 1) ..
+      ',"from":{"id":' .. chat .. ',"is_bot":false,"first_name":"राम","language_code":"hi"}' ..
+      ',"chat":{"id":' .. chat .. ',"first_name":"राम","type":"private"}' ..
+      ',"date":' .. os.time() .. ',"text":' .. json_string(text) .. entities .. '}}'
+  counter = counter + 1
+  return wrk.format("POST", PATH, HEADERS, body)
+end
+
+-- Runs once in the main state after the run: one machine-readable line for bench/run.
+function done(summary, latency, requests)
+  local seconds = summary.duration / 1e6
+  local e = summary.errors
+  io.write(string.format(
+      "BENCH requests=%d seconds=%.2f rps=%.0f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f " ..
+      "max_ms=%.2f bad_status=%d socket_errors=%d\n",
+      summary.requests, seconds, summary.requests / seconds,
+      latency:percentile(50) / 1000, latency:percentile(90) / 1000,
+      latency:percentile(99) / 1000, latency.max / 1000,
+      e.status, e.connect + e.read + e.write + e.timeout))
+end

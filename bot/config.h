@@ -1,0 +1,61 @@
+// The service configuration: one JSON file, validated as a whole at start.
+//
+// "${NAME}" in any string is replaced by that environment variable, so secrets stay out of the
+// file. Relative paths resolve against the file's own folder. Every error names the field.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bot/redis.h"
+#include "core/status.h"
+
+namespace nivaran {
+
+struct Config {
+  std::string file;  // the file it was read from
+  std::string dir;   // its folder, against which relative paths were resolved
+
+  struct Http {
+    std::string host = "127.0.0.1";
+    int port = 8080;
+    int threads = 6;                    // cpprestsdk pool size (STACK-NOTES: 4-8 on 2 cores)
+    size_t max_body_bytes = 1 << 20;    // larger bodies get 413 before they are read
+  } http;
+
+  RedisEndpoint redis;
+
+  // Platform name → its configuration block; a platform absent here is off.
+  std::map<std::string, nlohmann::json> platforms;
+
+  std::string flow_file;        // dialogs.flow
+  std::string districts_file;   // reference.districts
+  std::string categories_file;  // reference.categories
+
+  struct Sessions {
+    int64_t ttl_seconds = 30 * 24 * 3600;        // an idle conversation is forgotten after this
+    int64_t dedupe_ttl_seconds = 7 * 24 * 3600;  // how long a platform message id is remembered
+    int64_t draft_transcript_ttl_seconds = 30 * 24 * 3600;  // transcript without a ticket
+  } sessions;
+
+  struct Outbox {
+    int workers = 2;               // sender threads per process
+    int max_attempts = 8;          // then the message is dead-lettered
+    int64_t reclaim_idle_ms = 30000;  // entries pending this long on a dead worker are taken over
+    int64_t max_backoff_ms = 300000;
+    int64_t request_timeout_ms = 10000;
+  } outbox;
+};
+
+// Reads and validates the file. The error names the file and the field, e.g.
+// "config/demo.json: http.port: expected an integer from 1 to 65535".
+Result<Config> load_config(const std::string& path);
+
+// Replaces "${NAME}" in every string of `doc` with the environment variable NAME. Returns
+// invalid() naming the field when a variable is not set.
+Status substitute_env(nlohmann::json& doc);
+
+}  // namespace nivaran

@@ -1,0 +1,93 @@
+#include "bot/config.h"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace fs = std::filesystem;
+using nivaran::load_config;
+
+namespace {
+
+// Writes `text` as a config file in a fresh folder and returns its path.
+std::string write_config(const std::string& text) {
+  static int n = 0;
+  fs::path dir = fs::temp_directory_path() /
+                 ("nivaran-config-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+  fs::create_directories(dir);
+  fs::path file = dir / "nivaran.json";
+  std::ofstream(file) << text;
+  return file.string();
+}
+
+const char* kValid = R"({
+  "http": {"host": "127.0.0.1", "port": 8081, "threads": 4},
+  "redis": {"host": "127.0.0.1", "port": 6390},
+  "platforms": {"telegram": {"token": "${NIVARAN_TEST_TOKEN}", "secret_token": "s",
+                             "api_base": "http://127.0.0.1:9/x"}},
+  "dialogs": {"flow": "flows/grievance.json"},
+  "reference": {"districts": "/abs/districts.json", "categories": "categories.json"}
+})";
+
+}  // namespace
+
+TEST_CASE("a valid file loads with environment substitution and resolved paths", "[config]") {
+  setenv("NIVARAN_TEST_TOKEN", "123:abc", 1);
+  std::string path = write_config(kValid);
+  auto c = load_config(path);
+  REQUIRE(c.ok());
+  CHECK(c->http.port == 8081);
+  CHECK(c->http.threads == 4);
+  CHECK(c->redis.port == 6390);
+  CHECK(c->platforms.at("telegram")["token"] == "123:abc");
+  std::string dir = fs::path(path).parent_path().string();
+  CHECK(c->flow_file == dir + "/flows/grievance.json");
+  CHECK(c->districts_file == "/abs/districts.json");
+  CHECK(c->categories_file == dir + "/categories.json");
+}
+
+TEST_CASE("an unset environment variable is an error naming the field", "[config]") {
+  unsetenv("NIVARAN_TEST_TOKEN");
+  std::string path = write_config(kValid);
+  auto c = load_config(path);
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().message() ==
+        path + ": platforms.telegram.token: environment variable NIVARAN_TEST_TOKEN is not set");
+}
+
+TEST_CASE("invalid files are refused with the field named", "[config]") {
+  setenv("NIVARAN_TEST_TOKEN", "t", 1);
+  struct Case {
+    std::string from, to, error;
+  };
+  const std::vector<Case> cases = {
+      {"\"port\": 8081", "\"port\": 70000", "http.port: expected an integer from 1 to 65535"},
+      {"\"port\": 8081", "\"port\": \"8081\"", "http.port: expected an integer from 1 to 65535"},
+      {"\"threads\": 4", "\"threads\": 0", "http.threads: expected an integer from 1 to 256"},
+      {"\"host\": \"127.0.0.1\", \"port\": 6390", "\"host\": 5, \"port\": 6390",
+       "redis.host: expected a string"},
+      {"\"flow\": \"flows/grievance.json\"", "\"flow_file\": \"x\"",
+       "dialogs.flow: required, expected a string"},
+      {"\"platforms\": {\"telegram\"", "\"platforms\": {\"x\": 1, \"telegram\"",
+       "platforms.x: expected an object"},
+  };
+  for (const auto& c : cases) {
+    std::string text = kValid;
+    auto at = text.find(c.from);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, c.from.size(), c.to);
+    std::string path = write_config(text);
+    auto r = load_config(path);
+    INFO(text);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message() == path + ": " + c.error);
+  }
+}
+
+TEST_CASE("a file that is not JSON, or missing, is refused", "[config]") {
+  std::string path = write_config("{\"http\": ");
+  CHECK(load_config(path).status().message() == path + ": not valid JSON");
+  CHECK(load_config("/nonexistent/nivaran.json").status().message() ==
+        "/nonexistent/nivaran.json: cannot read the file");
+}

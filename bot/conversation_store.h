@@ -1,0 +1,70 @@
+// ConversationStore: reads a citizen's session and commits one inbound message's consequences
+// (session, transcript, ticket, outbox) in ONE atomic Redis script.
+//
+// The commit is a compare-and-set on the session's version and a check of the message's dedupe
+// key, so a redelivered message changes nothing and two deliveries for one citizen racing on two
+// threads or processes never overwrite each other: the loser is told kConflict and retries.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bot/redis.h"
+#include "core/status.h"
+
+namespace nivaran {
+
+struct LoadedSession {
+  bool seen = false;          // the message id was committed before
+  int64_t version = 0;        // 0 when there is no session yet
+  std::string session_json;   // empty when there is no session yet
+};
+
+struct ConversationCommit {
+  std::string platform;
+  std::string user_id;
+  std::string message_id;
+  int64_t expected_version = 0;
+  std::string session_json;
+  std::string episode;                   // keys the transcript stream
+  bool episode_has_ticket = false;       // keep the transcript for ever
+  std::vector<std::string> transcript;   // JSON entries, in order
+  std::string outbox_json;               // empty: nothing to send
+  std::string new_ticket_ref;            // empty: no ticket created
+  std::string new_ticket_district;       // queue the ticket goes to ("triage" outside the range)
+  std::map<std::string, std::string> new_ticket_fields;
+  std::string attach_ticket_ref;         // the open ticket this message was added to
+  int64_t now_ms = 0;
+};
+
+struct StoreLimits {
+  int64_t session_ttl_ms = 30LL * 24 * 3600 * 1000;
+  int64_t dedupe_ttl_ms = 7LL * 24 * 3600 * 1000;
+  int64_t draft_transcript_ttl_ms = 30LL * 24 * 3600 * 1000;
+};
+
+class ConversationStore {
+ public:
+  enum class Outcome { kCommitted, kDuplicate, kConflict };
+
+  ConversationStore(Redis& redis, StoreLimits limits);
+
+  // One round trip: the session and whether the message was seen.
+  Result<LoadedSession> load(const std::string& platform, const std::string& user_id,
+                             const std::string& message_id);
+
+  // The next ticket reference for a prefix, e.g. "PBT-26-000123"; unique across processes.
+  // A number taken by a commit that then lost a race is skipped, never reissued.
+  Result<std::string> next_ticket_ref(const std::string& prefix, int64_t now_ms);
+
+  // Applies the commit atomically, or nothing at all.
+  Result<Outcome> commit(const ConversationCommit& c);
+
+ private:
+  Redis& redis_;
+  StoreLimits limits_;
+};
+
+}  // namespace nivaran

@@ -1,0 +1,34 @@
+#include "bot/metrics.h"
+
+namespace nivaran::metrics {
+
+Counters& counters() {
+  static Counters c;
+  return c;
+}
+
+std::string render_prometheus() {
+  const Counters& c = counters();
+  std::string out;
+  auto counter = [&out](const char* name, const char* help, uint64_t value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" +
+           name + " " + std::to_string(value) + "\n";
+  };
+  counter("nivaran_webhook_requests_total", "Webhook requests received.", c.webhook_requests);
+  counter("nivaran_webhook_rejected_total", "Webhook requests answered 4xx.", c.webhook_rejected);
+  counter("nivaran_webhook_unavailable_total", "Webhook requests answered 503.",
+          c.webhook_unavailable);
+  counter("nivaran_messages_processed_total", "Inbound messages committed.",
+          c.messages_processed);
+  counter("nivaran_messages_duplicate_total", "Redelivered messages ignored.",
+          c.messages_duplicate);
+  counter("nivaran_tickets_created_total", "Tickets filed.", c.tickets_created);
+  counter("nivaran_outbox_sent_total", "Replies delivered to platforms.", c.outbox_sent);
+  counter("nivaran_outbox_retried_total", "Replies scheduled for another attempt.",
+          c.outbox_retried);
+  counter("nivaran_outbox_dead_lettered_total", "Replies that could not be delivered.",
+          c.outbox_dead_lettered);
+  return out;
+}
+
+}  // namespace nivaran::metrics

@@ -1,0 +1,28 @@
+// Process-wide counters, rendered in the Prometheus text format at GET /metrics.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace nivaran::metrics {
+
+struct Counters {
+  std::atomic<uint64_t> webhook_requests{0};
+  std::atomic<uint64_t> webhook_rejected{0};      // 4xx
+  std::atomic<uint64_t> webhook_unavailable{0};   // 503
+  std::atomic<uint64_t> messages_processed{0};
+  std::atomic<uint64_t> messages_duplicate{0};
+  std::atomic<uint64_t> tickets_created{0};
+  std::atomic<uint64_t> outbox_sent{0};
+  std::atomic<uint64_t> outbox_retried{0};
+  std::atomic<uint64_t> outbox_dead_lettered{0};
+};
+
+// The one set of counters of this process.
+Counters& counters();
+
+// Prometheus exposition text of every counter.
+std::string render_prometheus();
+
+}  // namespace nivaran::metrics

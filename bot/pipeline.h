@@ -1,0 +1,60 @@
+// The inbound pipeline: one platform-neutral message in, one atomic commit out.
+//
+// For each message: read the session and dedupe flag (one round trip), run the pure dialog step,
+// assign a ticket reference if the step filed one, and commit session, transcript, ticket and
+// outbox entry in one script. A lost compare-and-set race re-reads and re-steps; a redelivered
+// message is a no-op. Success means the message is durable and may be acknowledged (HTTP 200).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bot/conversation_store.h"
+#include "core/message.h"
+#include "core/status.h"
+#include "dialogs/engine.h"
+
+namespace nivaran {
+
+struct Processed {
+  bool duplicate = false;
+  std::vector<Reply> replies;      // what the citizen is sent (already queued in the outbox)
+  std::string ticket_ref;          // the ticket this message filed, if any
+};
+
+struct PipelineOptions {
+  std::map<std::string, std::string> ticket_prefixes;  // district code → reference prefix
+  std::string triage_prefix = "BRG";                   // tickets outside the range's districts
+  bool queue_replies = true;  // false for the terminal, which prints replies itself
+  int max_conflict_retries = 20;
+  int utc_offset_minutes = 330;
+};
+
+class Pipeline {
+ public:
+  using Clock = std::function<int64_t()>;  // milliseconds since the epoch
+
+  Pipeline(ConversationStore& store, const dialogs::Flow& flow, const dialogs::ReferenceData& ref,
+           PipelineOptions options, Clock clock);
+
+  // Processes one message. unavailable() when Redis cannot be reached or the conversation stays
+  // contended; the caller answers 503 so the platform redelivers.
+  Result<Processed> process(const InboundMessage& msg);
+
+ private:
+  ConversationStore& store_;
+  const dialogs::Flow& flow_;
+  const dialogs::ReferenceData& ref_;
+  PipelineOptions options_;
+  Clock clock_;
+};
+
+// A fresh id, unique across processes with overwhelming probability (time + 64 random bits).
+std::string make_unique_id(int64_t now_ms);
+
+// Milliseconds since the epoch from the system clock.
+int64_t system_now_ms();
+
+}  // namespace nivaran

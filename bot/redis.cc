@@ -1,0 +1,168 @@
+#include "bot/redis.h"
+
+#include <hiredis.h>
+#include <openssl/sha.h>
+
+#include <cstdio>
+#include <memory>
+#include <unordered_map>
+
+namespace nivaran {
+
+std::atomic<uint64_t> Redis::next_id_{1};
+
+namespace {
+
+struct ReplyDeleter {
+  void operator()(redisReply* r) const {
+    if (r) freeReplyObject(r);
+  }
+};
+using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+
+RedisValue convert(const redisReply* r) {
+  RedisValue v;
+  switch (r->type) {
+    case REDIS_REPLY_INTEGER:
+      v.type = RedisValue::Type::kInteger;
+      v.integer = r->integer;
+      break;
+    case REDIS_REPLY_STRING:
+      v.type = RedisValue::Type::kString;
+      v.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_STATUS:
+      v.type = RedisValue::Type::kStatus;
+      v.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ERROR:
+      v.type = RedisValue::Type::kError;
+      v.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ARRAY:
+      v.type = RedisValue::Type::kArray;
+      v.elements.reserve(r->elements);
+      for (size_t i = 0; i < r->elements; ++i) v.elements.push_back(convert(r->element[i]));
+      break;
+    default:
+      v.type = RedisValue::Type::kNil;
+  }
+  return v;
+}
+
+std::string hex_sha1(const std::string& s) {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(s.data()), s.size(), digest);
+  char out[2 * SHA_DIGEST_LENGTH + 1];
+  for (int i = 0; i < SHA_DIGEST_LENGTH; ++i) std::snprintf(out + 2 * i, 3, "%02x", digest[i]);
+  return std::string(out, 2 * SHA_DIGEST_LENGTH);
+}
+
+void append(redisContext* ctx, const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  argv.reserve(args.size());
+  lens.reserve(args.size());
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  redisAppendCommandArgv(ctx, static_cast<int>(args.size()), argv.data(), lens.data());
+}
+
+}  // namespace
+
+RedisScript::RedisScript(std::string src) : source(std::move(src)), sha1(hex_sha1(source)) {}
+
+struct Redis::Connection {
+  redisContext* ctx = nullptr;
+  ~Connection() {
+    if (ctx) redisFree(ctx);
+  }
+};
+
+namespace {
+// Per-thread connections, keyed by Redis instance id.
+std::unordered_map<uint64_t, std::unique_ptr<Redis::Connection>>& connections() {
+  thread_local std::unordered_map<uint64_t, std::unique_ptr<Redis::Connection>> table;
+  return table;
+}
+}  // namespace
+
+Redis::Redis(RedisEndpoint endpoint) : endpoint_(std::move(endpoint)), id_(next_id_++) {}
+
+Redis::~Redis() { connections().erase(id_); }
+
+Redis::Connection* Redis::connection() {
+  auto& table = connections();
+  auto it = table.find(id_);
+  if (it != table.end() && it->second->ctx && !it->second->ctx->err) return it->second.get();
+  if (it != table.end()) table.erase(it);
+
+  timeval tv{endpoint_.timeout_ms / 1000, (endpoint_.timeout_ms % 1000) * 1000};
+  redisContext* ctx = redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, tv);
+  if (!ctx) return nullptr;
+  auto conn = std::make_unique<Connection>();
+  conn->ctx = ctx;
+  if (ctx->err || redisSetTimeout(ctx, tv) != REDIS_OK) return nullptr;
+  if (endpoint_.db != 0) {
+    ReplyPtr r(static_cast<redisReply*>(
+        redisCommand(ctx, "SELECT %d", endpoint_.db)));
+    if (!r || r->type == REDIS_REPLY_ERROR) return nullptr;
+  }
+  auto* raw = conn.get();
+  table[id_] = std::move(conn);
+  return raw;
+}
+
+void Redis::drop(Connection*) { connections().erase(id_); }
+
+Result<RedisValue> Redis::command(const std::vector<std::string>& args) {
+  auto replies = pipeline({args});
+  if (!replies.ok()) return replies.status();
+  return std::move(replies.value().front());
+}
+
+Result<std::vector<RedisValue>> Redis::pipeline(
+    const std::vector<std::vector<std::string>>& cmds) {
+  Connection* c = connection();
+  if (!c) {
+    return Status::unavailable("cannot connect to Redis at " + endpoint_.host + ":" +
+                               std::to_string(endpoint_.port));
+  }
+  for (const auto& cmd : cmds) append(c->ctx, cmd);
+  std::vector<RedisValue> out;
+  out.reserve(cmds.size());
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(c->ctx, &raw) != REDIS_OK || !raw) {
+      std::string why = c->ctx->errstr[0] ? c->ctx->errstr : "connection lost";
+      drop(c);
+      return Status::unavailable("Redis: " + why);
+    }
+    ReplyPtr r(static_cast<redisReply*>(raw));
+    out.push_back(convert(r.get()));
+  }
+  return out;
+}
+
+Result<RedisValue> Redis::eval(const RedisScript& script, const std::vector<std::string>& keys,
+                               const std::vector<std::string>& args) {
+  std::vector<std::string> cmd;
+  cmd.reserve(3 + keys.size() + args.size());
+  cmd.push_back("EVALSHA");
+  cmd.push_back(script.sha1);
+  cmd.push_back(std::to_string(keys.size()));
+  cmd.insert(cmd.end(), keys.begin(), keys.end());
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  auto r = command(cmd);
+  if (!r.ok()) return r;
+  if (r->is_error() && r->str.rfind("NOSCRIPT", 0) == 0) {
+    cmd[0] = "EVAL";
+    cmd[1] = script.source;
+    return command(cmd);  // EVAL also caches the script for the next EVALSHA
+  }
+  return r;
+}
+
+}  // namespace nivaran

@@ -1,0 +1,39 @@
+// Runtime: everything one configuration file brings to life, loaded and validated together.
+//
+// `serve`, `chat` and `check-config` all start here, so what check-config accepts is exactly
+// what the server will run with.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bot/config.h"
+#include "bot/conversation_store.h"
+#include "bot/pipeline.h"
+#include "bot/redis.h"
+#include "dialogs/engine.h"
+#include "dialogs/flow.h"
+#include "dialogs/reference_data.h"
+#include "handlers/handler.h"
+
+namespace nivaran {
+
+struct Runtime {
+  Config config;
+  dialogs::ReferenceData reference;
+  dialogs::Flow flow;
+  std::map<std::string, std::shared_ptr<Handler>> handlers;  // configured platforms only
+  std::unique_ptr<Redis> redis;
+  std::unique_ptr<ConversationStore> store;
+  std::unique_ptr<Pipeline> pipeline;
+};
+
+// Loads the configuration, reference data, flow and platform handlers. On failure returns
+// invalid() and appends every problem found (file and field) to `errors`.
+Result<std::unique_ptr<Runtime>> load_runtime(const std::string& config_path,
+                                              std::vector<std::string>& errors,
+                                              PipelineOptions options = {});
+
+}  // namespace nivaran

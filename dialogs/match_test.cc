@@ -1,0 +1,274 @@
+// Table-driven utterance tests for every matcher: Devanagari, misspelt, Hinglish, English,
+// digits and extra words.
+#include "dialogs/match.h"
+
+#include <catch2/catch.hpp>
+
+#include "dialogs/test_fixtures.h"
+#include "dialogs/text.h"
+
+namespace nivaran::dialogs {
+namespace {
+
+const ReferenceData& ref() { return testing::real_reference_data(); }
+const Flow& flow() { return testing::grievance_flow(); }
+
+std::string one(const NameMatch& m) { return m.codes.size() == 1 ? m.codes.front() : ""; }
+
+}  // namespace
+
+TEST_CASE("districts are recognised in any script, with typos and extra words", "[match][district]") {
+  struct Case {
+    const char* said;
+    const char* district;
+  };
+  const Case cases[] = {
+      {"बरेली", "bareilly"},
+      {"Bareilly", "bareilly"},
+      {"BAREILLY", "bareilly"},
+      {"bareli", "bareilly"},
+      {"barely", "bareilly"},
+      {"bareiley", "bareilly"},
+      {"barelly", "bareilly"},
+      {"बरैली", "bareilly"},
+      {"mai bareilly se hu", "bareilly"},
+      {"बरेली जिला", "bareilly"},
+      {"बदायूं", "badaun"},
+      {"बदायूँ", "badaun"},
+      {"badaun", "badaun"},
+      {"budaun", "badaun"},
+      {"Budaun district", "badaun"},
+      {"badayun", "badaun"},
+      {"baduan", "badaun"},
+      {"bdaun", "badaun"},
+      {"बदायू", "badaun"},
+      {"पीलीभीत", "pilibhit"},
+      {"मैं पीलीभीत जिले से हूँ", "pilibhit"},
+      {"pilibhit", "pilibhit"},
+      {"pilibheet", "pilibhit"},
+      {"peelibheet", "pilibhit"},
+      {"pilibhitt", "pilibhit"},
+      {"pilbheet", "pilibhit"},
+      {"piliibhiit", "pilibhit"},
+      {"Pilibhit me", "pilibhit"},
+      {"शाहजहांपुर", "shahjahanpur"},
+      {"शाहजहाँपुर", "shahjahanpur"},
+      {"shahjahanpur", "shahjahanpur"},
+      {"Shahjahanpur ke paas", "shahjahanpur"},
+      {"shahjhanpur", "shahjahanpur"},
+      {"sahjahanpur", "shahjahanpur"},
+      {"shajahanpur", "shahjahanpur"},
+      {"shajanpur", "shahjahanpur"},
+      {"bariely", "bareilly"},
+      {"शाहजहापुर", "shahjahanpur"},
+      {"hum shahjahanpur jile me rehte hain", "shahjahanpur"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.said);
+    CHECK(one(match_district(Utterance::of(c.said), ref())) == c.district);
+  }
+}
+
+TEST_CASE("words that name no district match none", "[match][district]") {
+  for (const char* said : {"lucknow", "लखनऊ", "मेरा फोन चोरी हो गया", "haan", "1", "", "delhi"}) {
+    INFO(said);
+    CHECK(match_district(Utterance::of(said), ref()).codes.empty());
+  }
+}
+
+TEST_CASE("a pressed district button is taken as is", "[match][district]") {
+  CHECK(one(match_district(Utterance::of("", "dist:badaun"), ref())) == "badaun");
+}
+
+TEST_CASE("police stations are recognised within their district", "[match][police_station]") {
+  struct Case {
+    const char* district;
+    const char* said;
+    const char* station;
+  };
+  const Case cases[] = {
+      {"bareilly", "कोतवाली", "kotwali_bareilly"},
+      {"bareilly", "kotwali", "kotwali_bareilly"},
+      {"bareilly", "बारादरी", "baradari"},
+      {"bareilly", "baradari thana", "baradari"},
+      {"bareilly", "प्रेमनगर", "prem_nagar"},
+      {"bareilly", "prem nagar", "prem_nagar"},
+      {"bareilly", "premnagar", "prem_nagar"},
+      {"bareilly", "इज्जतनगर", "izzatnagar"},
+      {"bareilly", "izzatnagar", "izzatnagar"},
+      {"bareilly", "बहेड़ी", "baheri"},
+      {"bareilly", "बहेडी", "baheri"},
+      {"bareilly", "baheri", "baheri"},
+      {"bareilly", "फरीदपुर थाना", "faridpur"},
+      {"bareilly", "faridpur", "faridpur"},
+      {"bareilly", "aonla", "aonla"},
+      {"bareilly", "सीबीगंज", "cb_ganj"},
+      {"badaun", "उझानी", "ujhani"},
+      {"badaun", "ujhani", "ujhani"},
+      {"badaun", "sahaswan", "sahaswan"},
+      {"badaun", "बिसौली", "bisauli"},
+      {"badaun", "civil lines", "civil_lines_badaun"},
+      {"pilibhit", "सुनगढ़ी", "sungarhi"},
+      {"pilibhit", "sunghadi", "sungarhi"},
+      {"pilibhit", "पूरनपुर", "puranpur"},
+      {"pilibhit", "puranpur", "puranpur"},
+      {"pilibhit", "bisalpur", "bisalpur"},
+      {"shahjahanpur", "तिलहर", "tilhar"},
+      {"shahjahanpur", "tilhar", "tilhar"},
+      {"shahjahanpur", "sadar bazar", "sadar_bazar"},
+      {"shahjahanpur", "सदर बाजार", "sadar_bazar"},
+      {"shahjahanpur", "roza", "roza"},
+      {"shahjahanpur", "jalalabad", "jalalabad"},
+      {"shahjahanpur", "powayan", "powayan"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.district << ": " << c.said);
+    const District* d = ref().find_district(c.district);
+    REQUIRE(d != nullptr);
+    CHECK(one(match_police_station(Utterance::of(c.said), *d)) == c.station);
+  }
+}
+
+TEST_CASE("mobile numbers are normalised to ten digits", "[match][mobile]") {
+  struct Case {
+    const char* said;
+    const char* mobile;  // "" when not a valid mobile
+  };
+  const Case cases[] = {
+      {"9876543210", "9876543210"},
+      {"+919876543210", "9876543210"},
+      {"+91 98765 43210", "9876543210"},
+      {"91 9876543210", "9876543210"},
+      {"919876543210", "9876543210"},
+      {"09876543210", "9876543210"},
+      {"098765-43210", "9876543210"},
+      {"98765-43210", "9876543210"},
+      {"98765 43210", "9876543210"},
+      {"९८७६५४३२१०", "9876543210"},
+      {"+९१ ९८७६५ ४३२१०", "9876543210"},
+      {"मेरा नंबर 9876543210 है", "9876543210"},
+      {"mobile no. 7007123456", "7007123456"},
+      {"6398012345", "6398012345"},
+      {"8XXXXXXXXX", ""},
+      {"5876543210", ""},
+      {"987654321", ""},
+      {"98765432101", ""},
+      {"12345", ""},
+      {"नहीं है", ""},
+      {"", ""},
+      {"9876543210 aur 9123456780", ""},
+      {"0581 2510000", ""},
+  };
+  for (const auto& c : cases) {
+    INFO(c.said);
+    CHECK(match_mobile(c.said).value_or("") == c.mobile);
+  }
+}
+
+TEST_CASE("names are accepted when they look like names", "[match][name]") {
+  CHECK(match_name("राम कुमार").value_or("") == "राम कुमार");
+  CHECK(match_name("  Sita   Devi ").value_or("") == "Sita Devi");
+  CHECK(match_name("Mohd. Irfan").value_or("") == "Mohd. Irfan");
+  CHECK_FALSE(match_name("9876543210"));
+  CHECK_FALSE(match_name("a"));
+  CHECK_FALSE(match_name(""));
+}
+
+TEST_CASE("menu choices by number, Devanagari digit, number word, button or text", "[match][menu]") {
+  const std::vector<MenuItem> items = {
+      {"cat:theft", Phrases::of({"चोरी / लूट", "Theft / robbery"}).keys},
+      {"cat:cyber_fraud", Phrases::of({"साइबर / ऑनलाइन ठगी", "Cyber / online fraud"}).keys},
+      {"cat:women_safety", Phrases::of({"महिला सुरक्षा / छेड़छाड़", "Women's safety"}).keys},
+  };
+  struct Case {
+    const char* said;
+    const char* button;
+    int index;  // -1: none
+  };
+  const Case cases[] = {
+      {"1", "", 0},          {"2", "", 1},           {"3", "", 2},         {"१", "", 0},
+      {"२", "", 1},          {"३", "", 2},           {"एक", "", 0},        {"दो", "", 1},
+      {"तीन", "", 2},        {"ek", "", 0},          {"do", "", 1},        {"teen", "", 2},
+      {"one", "", 0},        {"Two", "", 1},         {"three", "", 2},     {"option 2", "", 1},
+      {"नंबर ३", "", 2},     {"no. 1", "", 0},       {"2.", "", 1},        {" 3 ", "", 2},
+      {"", "cat:theft", 0},  {"", "cat:women_safety", 2}, {"चोरी / लूट", "", 0},
+      {"Theft / robbery", "", 0}, {"theft robbery", "", 0}, {"Women's safety", "", 2},
+      {"4", "", -1},         {"0", "", -1},          {"चार", "", -1},      {"xyz", "", -1},
+      {"", "cat:unknown", -1},
+  };
+  for (const auto& c : cases) {
+    INFO(c.said << " / " << c.button);
+    auto got = match_choice(Utterance::of(c.said, c.button), items, flow().numbers);
+    CHECK((got ? static_cast<int>(*got) : -1) == c.index);
+  }
+}
+
+TEST_CASE("categories are guessed from free text in Hindi, Hinglish and English", "[match][category]") {
+  struct Case {
+    const char* said;
+    const char* category;
+  };
+  const Case cases[] = {
+      {"mera phone chori ho gaya", "theft"},
+      {"मेरा मोबाइल चोरी हो गया", "theft"},
+      {"meri bike chori ho gayi", "theft"},
+      {"someone stole my bike", "theft"},
+      {"chain snatching hui", "theft"},
+      {"UPI se paise kat gaye", "cyber_fraud"},
+      {"मेरे खाते से पैसे कट गए", "cyber_fraud"},
+      {"online fraud ho gaya", "cyber_fraud"},
+      {"OTP maang ke paise nikal liye", "cyber_fraud"},
+      {"कोई लड़का रोज़ परेशान करता है", "women_safety"},
+      {"ladki ko chhedta hai", "women_safety"},
+      {"dahej ke liye pareshan", "women_safety"},
+      {"padosi ne marpeet ki", "assault"},
+      {"मुझे जान से मारने की धमकी दी", "assault"},
+      {"zameen par kabza kar liya", "land_dispute"},
+      {"मेरे खेत पर कब्जा", "land_dispute"},
+      {"mera beta 2 din se lapata hai", "missing_person"},
+      {"मेरी बेटी गुमशुदा है", "missing_person"},
+      {"sadak par jam laga rehta hai", "traffic"},
+      {"daroga ne rishwat maangi", "police_conduct"},
+      {"थानेदार ने रिपोर्ट नहीं लिखी", "police_conduct"},
+      {"facebook par galat post", "objectionable_post"},
+      {"fake id bana ke afwah faila raha", "objectionable_post"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.said);
+    auto got = guess_categories(Utterance::of(c.said), ref());
+    REQUIRE_FALSE(got.empty());
+    CHECK(got.front() == c.category);
+    CHECK(got.size() == 1);
+  }
+}
+
+TEST_CASE("yes, no and don't-know words in every spelling", "[match][vocabulary]") {
+  for (const char* w : {"हाँ", "हां", "haan", "Han", "ji", "yes", "OK", "ठीक है", "theek hai"}) {
+    INFO(w);
+    CHECK(flow().yes.equals(Utterance::of(w)));
+    CHECK_FALSE(flow().no.equals(Utterance::of(w)));
+  }
+  for (const char* w : {"नहीं", "नही", "nahi", "nahin", "no", "NO"}) {
+    INFO(w);
+    CHECK(flow().no.equals(Utterance::of(w)));
+    CHECK_FALSE(flow().yes.equals(Utterance::of(w)));
+  }
+  for (const char* w : {"पता नहीं", "pata nahi", "pta nahi", "don't know", "dont know", "मालूम नहीं"}) {
+    INFO(w);
+    CHECK(flow().dont_know.equals(Utterance::of(w)));
+  }
+}
+
+TEST_CASE("emergency words are found inside longer messages", "[match][emergency]") {
+  for (const char* w : {"बचाओ", "बचाओ!! कोई है", "वो लोग मुझे मार रहे हैं", "घर में आग लगी है", "bachao",
+                        "maar rahe hai log", "my son was kidnapped", "अपहरण हो गया", "गोली चल रही है"}) {
+    INFO(w);
+    CHECK(flow().emergency.occurs_in(Utterance::of(w)));
+  }
+  for (const char* w : {"मेरा फोन चोरी हो गया", "help", "मदद", "kal raat marpeet hui thi"}) {
+    INFO(w);
+    CHECK_FALSE(flow().emergency.occurs_in(Utterance::of(w)));
+  }
+}
+
+}  // namespace nivaran::dialogs

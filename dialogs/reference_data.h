@@ -1,0 +1,77 @@
+// Reference data the dialog needs: districts with their police stations and cells, and the
+// grievance categories with their routing. Loaded from config/districts.json and
+// config/categories.json, which the range office edits; every error names file and field.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace nivaran::dialogs {
+
+// A text in several languages, keyed by language code ("hi", "en").
+using LocalText = std::map<std::string, std::string>;
+
+// The text in `lang`, else Hindi, else any; empty when there is none.
+const std::string& text_in(const LocalText& t, const std::string& lang);
+
+struct PoliceStation {
+  std::string code;
+  LocalText name;
+  std::vector<std::string> variants;  // other spellings, any script
+  std::vector<std::string> keys;      // phonetic keys of name and variants (built by the loader)
+};
+
+struct District {
+  std::string code;            // bareilly, badaun, pilibhit, shahjahanpur
+  LocalText name;
+  std::vector<std::string> variants;
+  std::string ticket_prefix;   // "BLY": the start of this district's ticket references
+  std::vector<PoliceStation> police_stations;
+  std::map<std::string, LocalText> cells;  // social_media, cyber, women, nodal → desk name
+  std::vector<std::string> keys;           // phonetic keys of names and variants
+};
+
+struct Helpline {
+  std::string number;  // "1930"
+  LocalText name;
+};
+
+struct Category {
+  std::string code;               // theft, cyber_fraud, ... (DESIGN.md)
+  LocalText name;                 // full name
+  LocalText short_name;           // ≤ 20 characters, for buttons and list rows
+  std::vector<std::string> keywords;  // words that suggest this category, any script
+  std::vector<std::string> keyword_keys;
+  std::vector<std::string> keys;  // phonetic keys of code and names, for menu choice by text
+  std::string cell;               // social_media, cyber, women, nodal
+  std::string priority;           // normal, high
+  std::vector<Helpline> helplines;
+  bool mask_personal_data = false;
+};
+
+struct ReferenceData {
+  std::vector<District> districts;
+  std::vector<Category> categories;
+
+  // nullptr when the code is unknown.
+  const District* find_district(const std::string& code) const;
+  const Category* find_category(const std::string& code) const;
+  const PoliceStation* find_police_station(const std::string& district,
+                                           const std::string& code) const;
+};
+
+// The cells a category may route to.
+const std::vector<std::string>& known_cells();
+
+// Reads both files; Status::invalid("<file>: <field path>: <problem>") on the first error.
+Result<ReferenceData> load_reference_data(const std::string& districts_path,
+                                          const std::string& categories_path);
+
+// Builds the phonetic keys of names, variants and keywords; the loader calls it, tests that
+// build ReferenceData by hand call it too.
+void build_match_keys(ReferenceData& ref);
+
+}  // namespace nivaran::dialogs

@@ -1,0 +1,18 @@
+// make_handler: the one place that maps a platform name to its handler. A new platform is a new
+// folder plus one line here.
+#include "handlers/handler.h"
+#include "handlers/telegram/telegram_handler.h"
+
+namespace nivaran {
+
+Result<std::shared_ptr<Handler>> make_handler(const std::string& platform,
+                                              const nlohmann::json& block) {
+  if (platform == "telegram") {
+    auto h = telegram::TelegramHandler::create(block);
+    if (!h.ok()) return h.status();
+    return std::shared_ptr<Handler>(std::move(h).value());
+  }
+  return Status::not_found("unknown platform \"" + platform + "\"");
+}
+
+}  // namespace nivaran

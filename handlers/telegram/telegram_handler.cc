@@ -1,0 +1,494 @@
+// Telegram handler. Reading an Update checks every field it uses and names the field on a
+// mismatch; fields it does not use are ignored, so new Bot API additions never break parsing.
+// Wire format: https://core.telegram.org/bots/api#update and #sendmessage.
+#include "handlers/telegram/telegram_handler.h"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+namespace nivaran::telegram {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr char kPlatform[] = "telegram";
+constexpr char kSecretHeader[] = "x-telegram-bot-api-secret-token";
+constexpr char kDefaultApiBase[] = "https://api.telegram.org";
+constexpr size_t kMaxTextUnits = 4096;  // sendMessage text limit, in UTF-16 code units
+constexpr size_t kMaxCallbackDataBytes = 64;
+constexpr size_t kMaxOneColumnRows = 8;                 // more options than this go in rows of two
+constexpr int64_t kMaxUnixSeconds = 1'000'000'000'000;  // keeps date * 1000 far from overflow
+
+// Thrown while reading an Update; parse() turns it into Status::invalid.
+struct BadField {
+  std::string message;
+};
+
+[[noreturn]] void bad(const std::string& path, const char* expected) {
+  throw BadField{path + ": expected " + expected};
+}
+
+// A JSON object of the Update with its path ("message.chat"), read with typed accessors that
+// throw BadField naming the full path. A JSON null counts as absent.
+class Fields {
+ public:
+  Fields(const json& j, std::string path) : j_(&j), path_(std::move(path)) {
+    if (!j.is_object()) bad(path_, "an object");
+  }
+
+  std::string path(const char* key) const { return path_.empty() ? key : path_ + "." + key; }
+
+  const json* find(const char* key) const {
+    auto it = j_->find(key);
+    return it == j_->end() || it->is_null() ? nullptr : &*it;
+  }
+
+  bool has(const char* key) const { return find(key) != nullptr; }
+
+  Fields object(const char* key) const {
+    const json* v = find(key);
+    if (!v) bad(path(key), "an object");
+    return Fields(*v, path(key));
+  }
+
+  std::optional<Fields> optional_object(const char* key) const {
+    if (!has(key)) return std::nullopt;
+    return object(key);
+  }
+
+  int64_t integer(const char* key) const {
+    const json* v = find(key);
+    if (!v || !v->is_number_integer() ||
+        (v->is_number_unsigned() &&
+         v->get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))) {
+      bad(path(key), "an integer");
+    }
+    return v->get<int64_t>();
+  }
+
+  double number(const char* key) const {
+    const json* v = find(key);
+    if (!v || !v->is_number()) bad(path(key), "a number");
+    return v->get<double>();
+  }
+
+  std::string string(const char* key) const {
+    const json* v = find(key);
+    if (!v || !v->is_string()) bad(path(key), "a string");
+    return v->get<std::string>();
+  }
+
+  // "" when absent.
+  std::string optional_string(const char* key) const { return has(key) ? string(key) : ""; }
+
+  const json& array(const char* key) const {
+    const json* v = find(key);
+    if (!v || !v->is_array()) bad(path(key), "an array");
+    return *v;
+  }
+
+ private:
+  const json* j_;
+  std::string path_;
+};
+
+std::string display_name(const Fields& user) {
+  std::string name = user.optional_string("first_name");
+  std::string last = user.optional_string("last_name");
+  if (!last.empty()) name += name.empty() ? last : " " + last;
+  return name;
+}
+
+// The largest size of a `photo` array (Telegram lists them smallest first, but says no order).
+std::string largest_photo(const Fields& msg) {
+  const json& sizes = msg.array("photo");
+  if (sizes.empty()) bad(msg.path("photo"), "a non-empty array");
+  std::string file_id;
+  double best = -1;  // a double so hostile sizes cannot overflow
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    Fields size(sizes[i], msg.path("photo") + "[" + std::to_string(i) + "]");
+    double area = double(size.integer("width")) * double(size.integer("height"));
+    if (area >= best) {
+      best = area;
+      file_id = size.string("file_id");
+    }
+  }
+  return file_id;
+}
+
+Attachment attachment(std::string kind, std::string ref, std::string mime = "") {
+  Attachment a;
+  a.kind = std::move(kind);
+  a.ref = std::move(ref);
+  a.mime = std::move(mime);
+  return a;
+}
+
+// Appends the message's photo, voice, audio, video, document, location or contact, if any.
+void read_attachments(const Fields& msg, std::vector<Attachment>* out) {
+  if (msg.has("photo")) out->push_back(attachment("photo", largest_photo(msg)));
+  static constexpr std::pair<const char*, const char*> kFiles[] = {{"voice", "voice"},
+                                                                   {"audio", "audio"},
+                                                                   {"video", "video"},
+                                                                   {"video_note", "video"},
+                                                                   {"document", "document"}};
+  for (const auto& [field, kind] : kFiles) {
+    if (auto file = msg.optional_object(field)) {
+      out->push_back(attachment(kind, file->string("file_id"), file->optional_string("mime_type")));
+    }
+  }
+  if (auto loc = msg.optional_object("location")) {
+    Attachment a = attachment("location", "");
+    a.latitude = loc->number("latitude");
+    a.longitude = loc->number("longitude");
+    out->push_back(std::move(a));
+  }
+  if (auto contact = msg.optional_object("contact")) {
+    out->push_back(attachment("contact", contact->string("phone_number")));
+  }
+}
+
+bool is_private(const Fields& chat) { return chat.string("type") == "private"; }
+
+// A `message` update; nullopt when it is not from a private chat.
+std::optional<InboundMessage> read_message(const Fields& msg, const std::string& update_id) {
+  Fields chat = msg.object("chat");
+  int64_t chat_id = chat.integer("id");
+  if (!is_private(chat)) return std::nullopt;
+  int64_t date = msg.integer("date");
+  if (date < 0 || date > kMaxUnixSeconds) bad(msg.path("date"), "a Unix time in seconds");
+
+  InboundMessage m;
+  m.platform = kPlatform;
+  m.message_id = update_id;
+  m.chat_id = std::to_string(chat_id);
+  if (auto from = msg.optional_object("from")) {
+    m.user_id = std::to_string(from->integer("id"));
+    m.display_name = display_name(*from);
+  } else {  // in a private chat the chat is the user
+    m.user_id = m.chat_id;
+    m.display_name = display_name(chat);
+  }
+  m.text = msg.has("text") ? msg.string("text") : msg.optional_string("caption");
+  m.sent_at_ms = date * 1000;
+  read_attachments(msg, &m.attachments);
+  return m;
+}
+
+// A `callback_query` update (an inline keyboard press); nullopt when pressed in a group.
+std::optional<InboundMessage> read_callback(const Fields& cb, const std::string& update_id) {
+  Fields from = cb.object("from");
+  InboundMessage m;
+  m.platform = kPlatform;
+  m.message_id = update_id;
+  m.callback_id = cb.string("id");
+  m.user_id = std::to_string(from.integer("id"));
+  m.display_name = display_name(from);
+  m.button = cb.optional_string("data");  // absent for game buttons; still acknowledged
+  m.chat_id = m.user_id;
+  if (auto msg = cb.optional_object("message")) {
+    Fields chat = msg->object("chat");
+    m.chat_id = std::to_string(chat.integer("id"));
+    if (!is_private(chat)) return std::nullopt;
+  }
+  return m;
+}
+
+// The parser's message without its exception tag, made printable ASCII: it quotes the bytes
+// it last read, which may be the very invalid UTF-8 it refuses.
+std::string json_error_detail(const json::parse_error& e) {
+  std::string_view what = e.what();  // "[json.exception.parse_error.101] parse error at ..."
+  if (auto end = what.find("] "); end != std::string_view::npos) what.remove_prefix(end + 2);
+  std::string detail(what);
+  for (char& c : detail) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+  }
+  return detail;
+}
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+bool is_ascii_callback_data(const std::string& id) {
+  if (id.empty() || id.size() > kMaxCallbackDataBytes) return false;
+  for (unsigned char c : id) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+bool is_utf8_lead(unsigned char c) { return (c & 0xC0) != 0x80; }
+
+// UTF-16 code units of a UTF-8 string: two for a 4-byte sequence, one for any other.
+size_t utf16_units(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) {
+    if (is_utf8_lead(c)) n += c >= 0xF0 ? 2 : 1;
+  }
+  return n;
+}
+
+// Cuts `s` into pieces of at most `limit` UTF-16 units, at code point boundaries.
+std::vector<std::string_view> cut_at_code_points(std::string_view s, size_t limit) {
+  std::vector<std::string_view> pieces;
+  size_t start = 0, units = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = s[i];
+    if (!is_utf8_lead(c)) continue;
+    size_t w = c >= 0xF0 ? 2 : 1;
+    if (units + w > limit) {
+      pieces.push_back(s.substr(start, i - start));
+      start = i;
+      units = 0;
+    }
+    units += w;
+  }
+  if (start < s.size()) pieces.push_back(s.substr(start));
+  return pieces;
+}
+
+// Splits `text` into messages of at most `limit` UTF-16 units, at line ends where it can.
+// Blank chunks are dropped: Telegram refuses an empty text.
+std::vector<std::string> split_text(std::string_view text, size_t limit) {
+  std::vector<std::string> chunks;
+  std::string cur;
+  size_t cur_units = 0;
+  auto flush = [&] {
+    while (!cur.empty() && cur.back() == '\n') cur.pop_back();
+    if (cur.find_first_not_of(" \t\r\n") != std::string::npos) chunks.push_back(cur);
+    cur.clear();
+    cur_units = 0;
+  };
+  for (size_t pos = 0; pos < text.size();) {
+    size_t end = text.find('\n', pos);
+    end = end == std::string_view::npos ? text.size() : end + 1;  // keep the '\n'
+    for (std::string_view piece : cut_at_code_points(text.substr(pos, end - pos), limit)) {
+      size_t units = utf16_units(piece);
+      if (cur_units + units > limit) flush();
+      cur += piece;
+      cur_units += units;
+    }
+    pos = end;
+  }
+  flush();
+  return chunks;
+}
+
+// The reply's text with its options appended as "1. title" lines, the fallback for every client.
+std::string numbered_text(const Reply& reply) {
+  std::string text = reply.text;
+  for (size_t i = 0; i < reply.options.size(); ++i) {
+    text += i == 0 ? (text.empty() ? "" : "\n\n") : "\n";
+    text += std::to_string(i + 1) + ". " + reply.options[i].title;
+  }
+  return text;
+}
+
+// inline_keyboard rows for the options whose id is valid callback_data; null when none is.
+json inline_keyboard(const std::vector<ReplyOption>& options) {
+  json buttons = json::array();
+  for (size_t i = 0; i < options.size(); ++i) {
+    const ReplyOption& o = options[i];
+    if (!is_ascii_callback_data(o.id)) continue;  // still offered as numbered text
+    std::string label = o.title.empty() ? std::to_string(i + 1) : o.title;
+    buttons.push_back({{"text", label}, {"callback_data", o.id}});
+  }
+  if (buttons.empty()) return nullptr;
+  size_t per_row = buttons.size() > kMaxOneColumnRows ? 2 : 1;
+  json rows = json::array();
+  for (size_t i = 0; i < buttons.size(); i += per_row) {
+    json row = json::array();
+    for (size_t k = i; k < i + per_row && k < buttons.size(); ++k) row.push_back(buttons[k]);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// chat_id as Telegram wants it: a number when it is one, else the string (e.g. "@channel").
+json chat_id_value(const std::string& chat_id) {
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(chat_id.data(), chat_id.data() + chat_id.size(), n);
+  if (ec == std::errc() && end == chat_id.data() + chat_id.size() && !chat_id.empty()) return n;
+  return chat_id;
+}
+
+ApiCall post_json(std::string url, const json& body) {
+  ApiCall call;
+  call.method = "POST";
+  call.url = std::move(url);
+  call.headers = {{"Content-Type", "application/json"}};
+  call.body = dump(body);
+  return call;
+}
+
+// Seconds to wait after a 429: parameters.retry_after, else the Retry-After header, else 1.
+int retry_after_s(const json& body, const std::map<std::string, std::string>& headers) {
+  constexpr int64_t kMaxWait = 24 * 3600;
+  if (body.is_object()) {
+    auto params = body.find("parameters");
+    if (params != body.end() && params->is_object()) {
+      auto r = params->find("retry_after");
+      if (r != params->end() && r->is_number_integer() && r->get<int64_t>() > 0) {
+        return int(std::min(r->get<int64_t>(), kMaxWait));
+      }
+    }
+  }
+  if (auto h = headers.find("retry-after"); h != headers.end()) {
+    int64_t s = 0;
+    auto [end, ec] = std::from_chars(h->second.data(), h->second.data() + h->second.size(), s);
+    if (ec == std::errc() && s > 0) return int(std::min(s, kMaxWait));
+  }
+  return 1;
+}
+
+// Telegram's answer to answerCallbackQuery once the press is older than its short timeout.
+bool is_expired_callback_query(const std::string& description) {
+  return description.find("query is too old") != std::string::npos ||
+         description.find("QUERY_ID_INVALID") != std::string::npos;
+}
+
+bool is_secret_token_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-';
+}
+
+}  // namespace
+
+Result<std::shared_ptr<TelegramHandler>> TelegramHandler::create(const json& block) {
+  const std::string p = "platforms.telegram";
+  if (!block.is_object()) return Status::invalid(p + ": expected an object");
+  auto token = block.find("token");
+  if (token == block.end() || !token->is_string() || token->get<std::string>().empty()) {
+    return Status::invalid(p + ".token: expected a non-empty string");
+  }
+  std::string secret;
+  if (auto it = block.find("secret_token"); it != block.end() && !it->is_null()) {
+    if (!it->is_string()) return Status::invalid(p + ".secret_token: expected a string");
+    secret = it->get<std::string>();
+    // Telegram's setWebhook accepts only these; anything else could never match its header.
+    bool valid = secret.size() <= 256;
+    for (char c : secret) valid = valid && is_secret_token_char(c);
+    if (!valid) {
+      return Status::invalid(p + ".secret_token: expected at most 256 characters A-Z a-z 0-9 _ -");
+    }
+  }
+  std::string api_base = kDefaultApiBase;
+  if (auto it = block.find("api_base"); it != block.end()) {
+    if (!it->is_string() || !(it->get<std::string>().starts_with("http://") ||
+                              it->get<std::string>().starts_with("https://"))) {
+      return Status::invalid(p + ".api_base: expected a URL starting with http:// or https://");
+    }
+    api_base = it->get<std::string>();
+    while (api_base.ends_with('/')) api_base.pop_back();
+  }
+  return std::shared_ptr<TelegramHandler>(
+      new TelegramHandler(token->get<std::string>(), std::move(secret), std::move(api_base)));
+}
+
+TelegramHandler::TelegramHandler(std::string token, std::string secret_token, std::string api_base)
+    : token_(std::move(token)),
+      secret_token_(std::move(secret_token)),
+      api_base_(std::move(api_base)) {}
+
+const std::string& TelegramHandler::platform() const {
+  static const std::string kName = kPlatform;
+  return kName;
+}
+
+Status TelegramHandler::verify(const HttpRequest& req) const {
+  if (secret_token_.empty()) return Status::ok();
+  const std::string& got = req.header(kSecretHeader);
+  if (got.empty()) return Status::unauthorized("missing X-Telegram-Bot-Api-Secret-Token header");
+  if (got.size() != secret_token_.size() ||
+      CRYPTO_memcmp(got.data(), secret_token_.data(), got.size()) != 0) {
+    return Status::unauthorized("X-Telegram-Bot-Api-Secret-Token does not match secret_token");
+  }
+  return Status::ok();
+}
+
+Result<std::vector<InboundMessage>> TelegramHandler::parse(const HttpRequest& req) const {
+  json update;
+  try {
+    update = json::parse(req.body);
+  } catch (const json::parse_error& e) {
+    return Status::invalid("body is not valid JSON: " + json_error_detail(e));
+  }
+  if (!update.is_object()) return Status::invalid("body: expected a JSON object (an Update)");
+  std::vector<InboundMessage> out;
+  try {
+    Fields u(update, "");
+    std::string update_id = std::to_string(u.integer("update_id"));
+    std::optional<InboundMessage> m;
+    if (u.has("message")) {
+      m = read_message(u.object("message"), update_id);
+    } else if (u.has("callback_query")) {
+      m = read_callback(u.object("callback_query"), update_id);
+    }  // edits, channel posts, membership changes, polls, ...: nothing to act on
+    if (m) out.push_back(std::move(*m));
+  } catch (const BadField& e) {
+    return Status::invalid(e.message);
+  }
+  return out;
+}
+
+std::string TelegramHandler::method_url(const char* method) const {
+  return api_base_ + "/bot" + token_ + "/" + method;
+}
+
+std::vector<ApiCall> TelegramHandler::render(const OutboundMessage& msg) const {
+  std::vector<ApiCall> calls;
+  if (!msg.callback_id.empty()) {
+    calls.push_back(
+        post_json(method_url("answerCallbackQuery"), {{"callback_query_id", msg.callback_id}}));
+  }
+  std::vector<std::string> chunks = split_text(numbered_text(msg.reply), kMaxTextUnits);
+  json keyboard = inline_keyboard(msg.reply.options);
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    json body = {{"chat_id", chat_id_value(msg.chat_id)}, {"text", chunks[i]}};
+    if (i + 1 == chunks.size() && !keyboard.is_null()) {
+      body["reply_markup"] = {{"inline_keyboard", keyboard}};
+    }
+    calls.push_back(post_json(method_url("sendMessage"), body));
+  }
+  return calls;
+}
+
+SendOutcome TelegramHandler::classify(const ApiResponse& resp) const {
+  // Error bodies look like {"ok":false,"error_code":429,"description":"Too Many Requests: retry
+  // after 35","parameters":{"retry_after":35}}; a proxy may answer anything else.
+  json body = json::parse(resp.body, nullptr, false);
+  std::string description;
+  if (body.is_object() && body.contains("description") && body["description"].is_string()) {
+    description = body["description"].get<std::string>();
+  }
+  SendOutcome out;
+  out.reason = resp.status == 0 ? "no response" : std::to_string(resp.status);
+  if (!description.empty()) out.reason += " " + description;
+
+  if (resp.status >= 200 && resp.status < 300) {
+    out.kind = SendOutcome::Kind::kSent;
+  } else if (resp.status == 429) {
+    out.kind = SendOutcome::Kind::kRetry;
+    out.retry_after_s = retry_after_s(body, resp.headers);
+  } else if (resp.status == 0 || resp.status >= 500) {
+    out.kind = SendOutcome::Kind::kRetry;  // retry_after 0: the caller backs off
+  } else if (resp.status == 400 && is_expired_callback_query(description)) {
+    // Only answerCallbackQuery says this: the button's spinner already timed out on the
+    // citizen's phone. Nothing is lost, and failing here would hold back the sendMessage that
+    // follows, so it counts as sent (the reason still records what Telegram said).
+    out.kind = SendOutcome::Kind::kSent;
+  } else {
+    out.kind = SendOutcome::Kind::kPermanent;  // 400 chat not found, 403 blocked, 401 bad token
+  }
+  return out;
+}
+
+}  // namespace nivaran::telegram

@@ -1,0 +1,277 @@
+// End to end over HTTP: the real `nivaran serve` binary, a real redis-server and a fake Telegram
+// API on loopback that records what the bot sends.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <thread>
+
+#include "bot/keys.h"
+#include "bot/redis.h"
+#include "tests/e2e/bot_process.h"
+#include "tests/e2e/http_probe.h"
+#include "tests/support/fake_platform.h"
+#include "tests/support/redis_server.h"
+
+using namespace nivaran;
+using namespace nivaran::testing;
+using nlohmann::json;
+
+namespace {
+
+const std::vector<std::pair<std::string, std::string>> kSecret = {
+    {"X-Telegram-Bot-Api-Secret-Token", "test-secret"}};
+
+std::string text_update(long update_id, long chat, const std::string& text) {
+  return json{{"update_id", update_id},
+              {"message",
+               {{"message_id", update_id % 100000},
+                {"from", {{"id", chat}, {"is_bot", false}, {"first_name", "राम"}}},
+                {"chat", {{"id", chat}, {"type", "private"}, {"first_name", "राम"}}},
+                {"date", 1795000000},
+                {"text", text}}}}
+      .dump();
+}
+
+std::string button_update(long update_id, long chat, const std::string& data) {
+  return json{{"update_id", update_id},
+              {"callback_query",
+               {{"id", "cb" + std::to_string(update_id)},
+                {"from", {{"id", chat}, {"is_bot", false}, {"first_name", "राम"}}},
+                {"message",
+                 {{"message_id", 9},
+                  {"chat", {{"id", chat}, {"type", "private"}}},
+                  {"date", 1795000000},
+                  {"text", "..."}}},
+                {"chat_instance", "1"},
+                {"data", data}}}}
+      .dump();
+}
+
+struct World {
+  World() {
+    redis_server.start();
+    fake.start();
+    bot = std::make_unique<BotProcess>(test_config(redis_server.port(), fake.base_url()));
+    bot->start();
+    redis = std::make_unique<Redis>(RedisEndpoint{"127.0.0.1", redis_server.port(), 0, 500});
+  }
+
+  ProbeResponse send(const std::string& body) {
+    return post(bot->port(), "/webhook/telegram", body, kSecret);
+  }
+
+  // The sendMessage bodies received so far, waiting until there are at least n.
+  std::vector<json> sent_messages(size_t n) {
+    std::vector<json> out;
+    for (int i = 0; i < 200 && out.size() < n; ++i) {
+      out.clear();
+      for (const auto& r : fake.requests()) {
+        if (r.path.find("/sendMessage") != std::string::npos) out.push_back(json::parse(r.body));
+      }
+      if (out.size() < n) fake.wait_for_requests(fake.request_count() + 1,
+                                                 std::chrono::milliseconds(50));
+    }
+    return out;
+  }
+
+  int64_t session_version(const std::string& chat) {
+    auto v = redis->command({"HGET", keys::session("telegram", chat), "v"});
+    REQUIRE(v.ok());
+    return v->is_nil() ? 0 : std::stoll(v->str);
+  }
+
+  RedisServer redis_server;
+  FakePlatform fake;
+  std::unique_ptr<BotProcess> bot;
+  std::unique_ptr<Redis> redis;
+};
+
+const std::vector<std::string> kConversation = {
+    "/start",   "1",           "बरेली", "पता नहीं", "कल रात मेरी मोटरसाइकिल घर के बाहर से चोरी हो गई",
+    "राम कुमार", "9876543210", "हाँ" /* consent */, "हाँ" /* confirm */};
+
+}  // namespace
+
+TEST_CASE("a citizen files a complete Hindi grievance over Telegram and is given a reference",
+          "[e2e][telegram]") {
+  World w;
+  long id = 5000;
+  for (const auto& text : kConversation) {
+    auto r = w.send(text_update(++id, 7001, text));
+    REQUIRE(r.status == 200);
+    CHECK(json::parse(r.body)["ok"] == true);
+  }
+  auto sent = w.sent_messages(kConversation.size());
+  REQUIRE(sent.size() >= kConversation.size());
+  std::smatch m;
+  std::string last = sent.back()["text"];
+  INFO("last reply: " << last);
+  REQUIRE(std::regex_search(last, m, std::regex("BLY-\\d{2}-\\d{6}")));
+  for (const auto& s : sent) CHECK(s["chat_id"] == 7001);
+
+  auto ticket = w.redis->command({"HGET", keys::ticket(m.str()), "category"});
+  REQUIRE(ticket.ok());
+  CHECK(ticket->str == "theft");
+  CHECK(w.bot->stop() == 0);
+}
+
+TEST_CASE("an inline-keyboard press is acknowledged and moves the dialog on", "[e2e][telegram]") {
+  World w;
+  REQUIRE(w.send(text_update(6001, 7002, "/start")).status == 200);
+  auto first = w.sent_messages(1);
+  REQUIRE_FALSE(first.empty());
+  REQUIRE(first[0].contains("reply_markup"));
+  std::string data = first[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"];
+
+  REQUIRE(w.send(button_update(6002, 7002, data)).status == 200);
+  auto sent = w.sent_messages(2);
+  REQUIRE(sent.size() == 2);
+  bool acked = false;
+  for (const auto& r : w.fake.requests()) {
+    if (r.path.find("/answerCallbackQuery") != std::string::npos) {
+      acked = json::parse(r.body)["callback_query_id"] == "cb6002";
+    }
+  }
+  CHECK(acked);
+  CHECK(sent[1]["text"] != sent[0]["text"]);
+  CHECK(w.session_version("7002") == 2);
+}
+
+TEST_CASE("a redelivered update is answered 200 and changes nothing", "[e2e][telegram]") {
+  World w;
+  std::string update = text_update(6101, 7003, "नमस्ते");
+  REQUIRE(w.send(update).status == 200);
+  REQUIRE(w.send(update).status == 200);
+  REQUIRE(w.send(text_update(6102, 7003, "1")).status == 200);
+  CHECK(w.session_version("7003") == 2);
+  // Exactly one reply per distinct update: the third request's reply arrives after the
+  // duplicate's would have, so two replies here means the duplicate sent nothing.
+  auto sent = w.sent_messages(2);
+  CHECK(sent.size() == 2);
+}
+
+TEST_CASE("two updates for one chat arriving together are both processed", "[e2e][telegram]") {
+  World w;
+  REQUIRE(w.send(text_update(6200, 7004, "नमस्ते")).status == 200);
+  for (int round = 0; round < 5; ++round) {
+    int s1 = 0, s2 = 0;
+    std::thread a([&] { s1 = w.send(text_update(6300 + 2 * round, 7004, "हेलो")).status; });
+    std::thread b([&] { s2 = w.send(text_update(6301 + 2 * round, 7004, "मदद")).status; });
+    a.join();
+    b.join();
+    CHECK(s1 == 200);
+    CHECK(s2 == 200);
+  }
+  CHECK(w.session_version("7004") == 11);
+}
+
+TEST_CASE("with Redis stopped the webhook and health answer 503, and both recover by themselves",
+          "[e2e][telegram][fault]") {
+  World w;
+  REQUIRE(w.send(text_update(6401, 7005, "नमस्ते")).status == 200);
+  REQUIRE(get(w.bot->port(), "/healthz").status == 200);
+
+  w.redis_server.stop();
+  auto refused = w.send(text_update(6402, 7005, "1"));
+  CHECK(refused.status == 503);
+  CHECK(get(w.bot->port(), "/healthz").status == 503);
+
+  w.redis_server.start();
+  auto retried = w.send(text_update(6402, 7005, "1"));  // the platform redelivers
+  CHECK(retried.status == 200);
+  CHECK(get(w.bot->port(), "/healthz").status == 200);
+  CHECK(w.session_version("7005") == 2);
+  CHECK(w.sent_messages(2).size() == 2);  // the outbox workers recovered too
+}
+
+TEST_CASE("bad requests get a clear 4xx and never hurt the process", "[e2e][telegram][input]") {
+  World w;
+  const int port = w.bot->port();
+  std::string deep(10000, '[');
+  deep += std::string(10000, ']');
+
+  struct Case {
+    std::string name;
+    ProbeRequest req;
+    int status;
+    std::string error;  // substring of {"error": ...}
+  };
+  auto webhook = [](std::string body, bool secret = true) {
+    ProbeRequest r;
+    r.path = "/webhook/telegram";
+    r.body = std::move(body);
+    r.headers = {{"Content-Type", "application/json"}};
+    if (secret) r.headers.push_back(kSecret[0]);
+    return r;
+  };
+  std::vector<Case> cases;
+  {
+    ProbeRequest big = webhook("");
+    big.content_length = 2 * 1024 * 1024;
+    big.send_body = false;  // refused from Content-Length alone, before any body is read
+    cases.push_back({"2 MB body", big, 413, "larger than"});
+  }
+  cases.push_back({"not JSON", webhook("this is not json"), 400, "not valid JSON"});
+  cases.push_back({"truncated JSON", webhook(text_update(1, 2, "x").substr(0, 40)), 400,
+                   "not valid JSON"});
+  cases.push_back({"invalid UTF-8", webhook("{\"update_id\":1,\"message\":{\"text\":\"\xff\xfe\"}}"),
+                   400, "not valid JSON"});
+  cases.push_back({"wrong shape", webhook(R"({"update_id":"seven"})"), 400, "update_id"});
+  cases.push_back({"not an object", webhook("[1,2,3]"), 400, ""});
+  cases.push_back({"nested 10,000 deep", webhook(deep), 400, ""});
+  cases.push_back({"missing secret", webhook(text_update(1, 2, "x"), false), 401, ""});
+  {
+    ProbeRequest wrong = webhook(text_update(1, 2, "x"), false);
+    wrong.headers.emplace_back("X-Telegram-Bot-Api-Secret-Token", "guess");
+    cases.push_back({"wrong secret", wrong, 401, ""});
+  }
+  {
+    ProbeRequest r = webhook("{}");
+    r.path = "/nope";
+    cases.push_back({"unknown path", r, 404, "no such path"});
+  }
+  {
+    ProbeRequest r = webhook("{}");
+    r.path = "/webhook/whatsapp";
+    cases.push_back({"platform not configured", r, 404, "no such webhook"});
+  }
+  {
+    ProbeRequest r;
+    r.method = "GET";
+    r.path = "/webhook/telegram";
+    cases.push_back({"GET on the webhook", r, 405, "method not allowed"});
+  }
+  {
+    ProbeRequest r = webhook("{}");
+    r.method = "PUT";
+    cases.push_back({"PUT on the webhook", r, 405, "method not allowed"});
+  }
+
+  for (const auto& c : cases) {
+    INFO(c.name);
+    auto resp = probe(port, c.req);
+    CHECK(resp.status == c.status);
+    json body = json::parse(resp.body, nullptr, false);
+    REQUIRE(body.is_object());
+    REQUIRE(body.contains("error"));
+    CHECK(body["error"].get<std::string>().find(c.error) != std::string::npos);
+  }
+
+  // Connection: close is answered, and says so.
+  ProbeRequest closing = webhook(text_update(6501, 7006, "नमस्ते"));
+  closing.headers.emplace_back("Connection", "close");
+  auto resp = probe(port, closing);
+  CHECK(resp.status == 200);
+  CHECK(resp.headers["connection"] == "close");
+
+  CHECK(get(port, "/healthz").status == 200);
+  CHECK(w.bot->stop() == 0);  // still alive, and shuts down cleanly on SIGTERM
+}
+
+TEST_CASE("metrics are served in the Prometheus text format", "[e2e]") {
+  World w;
+  REQUIRE(w.send(text_update(6601, 7007, "नमस्ते")).status == 200);
+  auto m = get(w.bot->port(), "/metrics");
+  CHECK(m.status == 200);
+  CHECK(m.body.find("nivaran_messages_processed_total 1") != std::string::npos);
+}

@@ -1,0 +1,198 @@
+// The outbox against a real redis-server and a fake Telegram API on loopback: delivery, retries
+// with backoff and Retry-After on a controllable clock, dead letters, and crash take-over
+// without double sends.
+#include "bot/outbox.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "bot/keys.h"
+#include "tests/integration/fixture.h"
+#include "tests/support/fake_platform.h"
+
+using namespace nivaran;
+using nivaran::testing::FakePlatform;
+using nivaran::testing::RedisFixture;
+using nlohmann::json;
+
+namespace {
+
+struct OutboxHarness {
+  OutboxHarness(int max_attempts = 8) {
+    fake.start();
+    auto handler = make_handler("telegram", json{{"token", "T"},
+                                                 {"secret_token", ""},
+                                                 {"api_base", fake.base_url()}});
+    REQUIRE(handler.ok());
+    transport = make_http_transport(std::chrono::milliseconds(3000));
+    OutboxOptions o;
+    o.max_attempts = max_attempts;
+    o.reclaim_idle_ms = 0;  // take over anything pending on another consumer at once
+    o.block_ms = 10;
+    sender = std::make_unique<OutboxSender>(*f.redis,
+                                            std::map<std::string, std::shared_ptr<Handler>>{
+                                                {"telegram", handler.value()}},
+                                            *transport, o, [this] { return now; });
+    REQUIRE(sender->ensure_group().is_ok());
+  }
+
+  // Queues an entry exactly as the pipeline does.
+  std::string enqueue(const std::string& chat, std::vector<std::string> texts,
+                      const std::string& callback = "") {
+    json replies = json::array();
+    for (auto& t : texts) replies.push_back({{"text", t}});
+    json entry = {{"platform", "telegram"}, {"chat_id", chat}, {"callback_id", callback},
+                  {"replies", replies},     {"attempt", 0}};
+    return f.run({"XADD", keys::outbox(), "*", "m", entry.dump()}).str;
+  }
+
+  int turn() {
+    auto n = sender->run_once("live", 10);
+    REQUIRE(n.ok());
+    return n.value();
+  }
+
+  std::vector<json> dead_letters() {
+    std::vector<json> out;
+    for (const auto& e : f.run({"XRANGE", keys::dead_letters(), "-", "+"}).elements) {
+      out.push_back(json::parse(e.elements[1].elements[1].str));
+    }
+    return out;
+  }
+
+  RedisFixture f;
+  FakePlatform fake;
+  std::unique_ptr<ApiTransport> transport;
+  std::unique_ptr<OutboxSender> sender;
+  int64_t now = 1795000000000;
+};
+
+}  // namespace
+
+TEST_CASE("a queued reply is sent to the platform and leaves the outbox", "[outbox][redis]") {
+  OutboxHarness h;
+  h.enqueue("555", {"नमस्ते! आपकी शिकायत दर्ज हो गई है।"});
+  CHECK(h.turn() == 1);
+  auto reqs = h.fake.requests();
+  REQUIRE(reqs.size() == 1);
+  CHECK(reqs[0].path == "/botT/sendMessage");
+  json body = json::parse(reqs[0].body);
+  CHECK(body["chat_id"] == 555);
+  CHECK(body["text"] == "नमस्ते! आपकी शिकायत दर्ज हो गई है।");
+  CHECK(h.f.run({"XLEN", keys::outbox()}).integer == 0);
+  CHECK(h.f.run({"XPENDING", keys::outbox(), keys::kOutboxGroup}).elements[0].integer == 0);
+  CHECK(h.f.run({"HLEN", keys::outbox_progress()}).integer == 0);
+}
+
+TEST_CASE("a button press is acknowledged before the reply is sent", "[outbox][redis]") {
+  OutboxHarness h;
+  h.enqueue("556", {"ज़िला चुनें"}, "cbq-77");
+  h.turn();
+  auto reqs = h.fake.requests();
+  REQUIRE(reqs.size() == 2);
+  CHECK(reqs[0].path == "/botT/answerCallbackQuery");
+  CHECK(json::parse(reqs[0].body)["callback_query_id"] == "cbq-77");
+  CHECK(reqs[1].path == "/botT/sendMessage");
+}
+
+TEST_CASE("429 with retry_after is retried after the delay and not before", "[outbox][redis]") {
+  OutboxHarness h;
+  h.fake.program("sendMessage", 429,
+                 R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 5","parameters":{"retry_after":5}})");
+  h.enqueue("557", {"पहला", "दूसरा"});
+  h.turn();
+  CHECK(h.fake.request_count() == 1);
+  CHECK(h.f.run({"ZCARD", keys::outbox_delayed()}).integer == 1);
+
+  h.now += 4000;  // still inside Retry-After
+  h.turn();
+  CHECK(h.fake.request_count() == 1);
+
+  h.now += 2500;  // past 5 s plus the largest jitter (25 %)
+  h.turn();
+  h.turn();
+  auto reqs = h.fake.requests();
+  REQUIRE(reqs.size() == 3);
+  CHECK(json::parse(reqs[1].body)["text"] == "पहला");
+  CHECK(json::parse(reqs[2].body)["text"] == "दूसरा");
+  CHECK(h.f.run({"ZCARD", keys::outbox_delayed()}).integer == 0);
+  CHECK(h.dead_letters().empty());
+}
+
+TEST_CASE("server errors back off exponentially and end as a dead letter after max attempts",
+          "[outbox][redis]") {
+  OutboxHarness h(/*max_attempts=*/3);
+  h.fake.program("sendMessage", 500, R"({"ok":false,"error_code":500})", {}, 10);
+  h.enqueue("558", {"संदेश"});
+  h.turn();  // attempt 1 fails: due in 1-1.25 s
+  CHECK(h.fake.request_count() == 1);
+  h.now += 900;
+  h.turn();
+  CHECK(h.fake.request_count() == 1);  // not yet
+  h.now += 400;
+  h.turn();
+  h.turn();  // attempt 2 fails: due in 2-2.5 s
+  CHECK(h.fake.request_count() == 2);
+  h.now += 2600;
+  h.turn();
+  h.turn();  // attempt 3 fails: gives up
+  CHECK(h.fake.request_count() == 3);
+  auto dead = h.dead_letters();
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0]["reason"].get<std::string>().rfind("gave up after 3 attempts", 0) == 0);
+  h.now += 600000;
+  h.turn();
+  CHECK(h.fake.request_count() == 3);  // never again
+}
+
+TEST_CASE("a user who blocked the bot is a dead letter at once, never retried", "[outbox][redis]") {
+  OutboxHarness h;
+  h.fake.program("sendMessage", 403,
+                 R"({"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"})");
+  h.enqueue("559", {"आपकी शिकायत पर कार्रवाई हुई"});
+  h.turn();
+  h.now += 3600000;
+  h.turn();
+  CHECK(h.fake.request_count() == 1);
+  auto dead = h.dead_letters();
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0]["reason"].get<std::string>().find("blocked by the user") != std::string::npos);
+  CHECK(dead[0]["chat_id"] == "559");
+  CHECK(h.f.run({"ZCARD", keys::outbox_delayed()}).integer == 0);
+  CHECK(h.f.run({"XLEN", keys::outbox()}).integer == 0);
+}
+
+TEST_CASE("a worker that crashed while sending: the reply in flight is not sent twice, the rest "
+          "are delivered",
+          "[outbox][redis][crash]") {
+  OutboxHarness h;
+  std::string id = h.enqueue("560", {"पहला संदेश", "दूसरा संदेश"});
+  // A worker takes the entry, marks reply 0 as handed to the network, and dies.
+  h.f.run({"XREADGROUP", "GROUP", keys::kOutboxGroup, "dead-worker", "COUNT", "1", "STREAMS",
+           keys::outbox(), ">"});
+  h.f.run({"HSET", keys::outbox_progress(), id, "sending:0"});
+
+  h.turn();  // the live worker takes over the stale entry
+  auto reqs = h.fake.requests();
+  REQUIRE(reqs.size() == 1);
+  CHECK(json::parse(reqs[0].body)["text"] == "दूसरा संदेश");
+  auto dead = h.dead_letters();
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0]["reply"]["text"] == "पहला संदेश");
+  CHECK(dead[0]["reason"].get<std::string>().rfind("delivery uncertain", 0) == 0);
+  CHECK(h.f.run({"XPENDING", keys::outbox(), keys::kOutboxGroup}).elements[0].integer == 0);
+}
+
+TEST_CASE("a worker that crashed before sending: another worker delivers everything",
+          "[outbox][redis][crash]") {
+  OutboxHarness h;
+  h.enqueue("561", {"एक", "दो"});
+  h.f.run({"XREADGROUP", "GROUP", keys::kOutboxGroup, "dead-worker", "COUNT", "1", "STREAMS",
+           keys::outbox(), ">"});
+  h.turn();
+  auto reqs = h.fake.requests();
+  REQUIRE(reqs.size() == 2);
+  CHECK(json::parse(reqs[0].body)["text"] == "एक");
+  CHECK(json::parse(reqs[1].body)["text"] == "दो");
+  CHECK(h.dead_letters().empty());
+}

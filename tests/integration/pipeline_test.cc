@@ -1,0 +1,236 @@
+// The inbound pipeline against a real redis-server: one atomic commit per message, dedupe,
+// per-conversation ordering under concurrency, and recovery after Redis restarts.
+#include "bot/pipeline.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "bot/keys.h"
+#include "tests/integration/fixture.h"
+
+namespace nivaran::testing {
+
+const dialogs::Flow& repo_flow() {
+  static const dialogs::Flow flow =
+      dialogs::load_flow(std::string(NIVARAN_SOURCE_DIR) + "/dialogs/flows/grievance.json").value();
+  return flow;
+}
+
+const dialogs::ReferenceData& repo_reference() {
+  static const dialogs::ReferenceData ref =
+      dialogs::load_reference_data(std::string(NIVARAN_SOURCE_DIR) + "/config/districts.json",
+                                   std::string(NIVARAN_SOURCE_DIR) + "/config/categories.json")
+          .value();
+  return ref;
+}
+
+RedisValue RedisFixture::run(const std::vector<std::string>& args) {
+  auto r = redis->command(args);
+  REQUIRE(r.ok());
+  return r.value();
+}
+
+}  // namespace nivaran::testing
+
+using namespace nivaran;
+using nivaran::testing::RedisFixture;
+using nlohmann::json;
+
+namespace {
+
+// The answers of a complete grievance, in the order the flow asks.
+const std::vector<std::string> kConversation = {
+    "नमस्ते",
+    "1",                                              // category: चोरी / लूट
+    "बरेली",                                          // district
+    "पता नहीं",                                       // police station
+    "कल रात मेरी मोटरसाइकिल घर के बाहर से चोरी हो गई",  // description
+    "राम कुमार",                                      // name
+    "98765 43210",                                    // mobile
+    "हाँ",                                            // consent to be contacted
+    "हाँ",                                            // confirm the summary
+};
+
+struct Harness {
+  explicit Harness(Redis& redis, int64_t* clock)
+      : store(redis, StoreLimits{}),
+        pipeline(store, nivaran::testing::repo_flow(), nivaran::testing::repo_reference(),
+                 options(), [clock] { return *clock; }) {}
+
+  static PipelineOptions options() {
+    PipelineOptions o;
+    for (const auto& d : nivaran::testing::repo_reference().districts) {
+      o.ticket_prefixes[d.code] = d.ticket_prefix;
+    }
+    return o;
+  }
+
+  Result<Processed> say(const std::string& user, const std::string& text, const std::string& id) {
+    InboundMessage m;
+    m.platform = "telegram";
+    m.user_id = user;
+    m.chat_id = user;
+    m.message_id = id;
+    m.text = text;
+    return pipeline.process(m);
+  }
+
+  ConversationStore store;
+  Pipeline pipeline;
+};
+
+int64_t session_version(RedisFixture& f, const std::string& user) {
+  auto v = f.run({"HGET", keys::session("telegram", user), "v"});
+  return v.is_nil() ? 0 : std::stoll(v.str);
+}
+
+}  // namespace
+
+TEST_CASE("a complete Hindi conversation files a ticket with its transcript and session",
+          "[pipeline][redis]") {
+  RedisFixture f;
+  int64_t now = 1795000000000;  // 2026-11-18
+  Harness h(*f.redis, &now);
+  std::string ref;
+  std::string last_reply;
+  for (size_t i = 0; i < kConversation.size(); ++i) {
+    auto r = h.say("1001", kConversation[i], "u" + std::to_string(i));
+    REQUIRE(r.ok());
+    REQUIRE_FALSE(r->duplicate);
+    REQUIRE_FALSE(r->replies.empty());
+    if (!r->ticket_ref.empty()) ref = r->ticket_ref;
+    last_reply = r->replies.back().text;
+    now += 1000;
+  }
+  INFO("last reply: " << last_reply);
+  REQUIRE(std::regex_match(ref, std::regex("BLY-26-\\d{6}")));
+  bool ref_told = false;
+  for (const auto& text : {last_reply}) ref_told |= text.find(ref) != std::string::npos;
+  CHECK(ref_told);
+
+  auto fields = f.run({"HGETALL", keys::ticket(ref)});
+  std::map<std::string, std::string> t;
+  for (size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
+    t[fields.elements[i].str] = fields.elements[i + 1].str;
+  }
+  CHECK(t["id"] == ref);
+  CHECK(t["district"] == "bareilly");
+  CHECK(t["category"] == "theft");
+  CHECK(t["mobile"] == "9876543210");
+  CHECK(t["status"] == "new");
+  CHECK(t["platform"] == "telegram");
+  CHECK(t["description"].find("मोटरसाइकिल") != std::string::npos);
+
+  // Indexed for the queues, transcript kept for ever, session and dedupe keys expiring.
+  CHECK(f.run({"ZSCORE", keys::district_tickets("bareilly"), ref}).str == t["created_at"]);
+  CHECK(f.run({"ZSCORE", keys::all_tickets(), ref}).type == RedisValue::Type::kString);
+  const std::string log = keys::transcript(t["transcript"]);
+  CHECK(f.run({"XLEN", log}).integer >= static_cast<long long>(2 * kConversation.size()));
+  CHECK(f.run({"PTTL", log}).integer == -1);
+  CHECK(f.run({"PTTL", keys::ticket(ref)}).integer == -1);
+  CHECK(f.run({"PTTL", keys::session("telegram", "1001")}).integer > 0);
+  CHECK(f.run({"PTTL", keys::seen("telegram", "u0")}).integer > 0);
+  CHECK(session_version(f, "1001") == static_cast<int64_t>(kConversation.size()));
+
+  // Each reply went to the outbox in the same commit as its message.
+  CHECK(f.run({"XLEN", keys::outbox()}).integer == static_cast<long long>(kConversation.size()));
+}
+
+TEST_CASE("a redelivered message changes nothing", "[pipeline][redis]") {
+  RedisFixture f;
+  int64_t now = 1795000000000;
+  Harness h(*f.redis, &now);
+  REQUIRE(h.say("2002", "नमस्ते", "m1").ok());
+  REQUIRE(h.say("2002", "1", "m2").ok());
+  auto outbox_before = f.run({"XLEN", keys::outbox()}).integer;
+
+  auto again = h.say("2002", "1", "m2");
+  REQUIRE(again.ok());
+  CHECK(again->duplicate);
+  CHECK(again->replies.empty());
+  CHECK(session_version(f, "2002") == 2);
+  CHECK(f.run({"XLEN", keys::outbox()}).integer == outbox_before);
+}
+
+TEST_CASE("concurrent deliveries for one citizen from two processes never lose an update",
+          "[pipeline][redis][concurrency]") {
+  RedisFixture f;
+  // Two Redis clients and two pipelines stand for two `nivaran serve` processes.
+  Redis second(f.redis->endpoint());
+  int64_t now = 1795000000000;
+  Harness a(*f.redis, &now);
+  Harness b(second, &now);
+  constexpr int kPerThread = 40;
+  std::atomic<int> failures{0};
+  auto send = [&](Harness& h, const std::string& prefix) {
+    for (int i = 0; i < kPerThread; ++i) {
+      auto r = h.say("3003", "कुछ बताना है " + std::to_string(i), prefix + std::to_string(i));
+      if (!r.ok() || r->duplicate) failures++;
+    }
+  };
+  std::thread t1(send, std::ref(a), "a");
+  std::thread t2(send, std::ref(b), "b");
+  std::thread t3(send, std::ref(a), "c");
+  std::thread t4(send, std::ref(b), "d");
+  t1.join();
+  t2.join();
+  t3.join();
+  t4.join();
+  CHECK(failures == 0);
+  // Every message advanced the session exactly once and left its inbound transcript entry.
+  CHECK(session_version(f, "3003") == 4 * kPerThread);
+  long long inbound = 0;
+  auto logs = f.run({"KEYS", "nv:log:*"});
+  for (const auto& key : logs.elements) {
+    auto entries = f.run({"XRANGE", key.str, "-", "+"});
+    for (const auto& e : entries.elements) {
+      json j = json::parse(e.elements[1].elements[1].str);
+      if (j["dir"] == "in") ++inbound;
+    }
+  }
+  CHECK(inbound == 4 * kPerThread);
+}
+
+TEST_CASE("with Redis down a message is refused as unavailable, and after a restart the "
+          "conversation continues where it was",
+          "[pipeline][redis][fault]") {
+  RedisFixture f;
+  int64_t now = 1795000000000;
+  Harness h(*f.redis, &now);
+  REQUIRE(h.say("4004", "नमस्ते", "x1").ok());
+  REQUIRE(h.say("4004", "1", "x2").ok());
+
+  f.server.stop();
+  auto down = h.say("4004", "बरेली", "x3");
+  REQUIRE_FALSE(down.ok());
+  CHECK(down.status().code() == Status::Code::kUnavailable);
+
+  f.server.start();  // same port and folder: the AOF brings the conversation back
+  auto up = h.say("4004", "बरेली", "x3");
+  REQUIRE(up.ok());
+  CHECK_FALSE(up->duplicate);
+  CHECK(session_version(f, "4004") == 3);
+}
+
+TEST_CASE("ticket references are unique across processes", "[pipeline][redis][concurrency]") {
+  RedisFixture f;
+  Redis second(f.redis->endpoint());
+  ConversationStore s1(*f.redis, {}), s2(second, {});
+  std::vector<std::string> r1, r2;
+  std::thread t1([&] {
+    for (int i = 0; i < 200; ++i) r1.push_back(s1.next_ticket_ref("PBT", 1795000000000).value());
+  });
+  std::thread t2([&] {
+    for (int i = 0; i < 200; ++i) r2.push_back(s2.next_ticket_ref("PBT", 1795000000000).value());
+  });
+  t1.join();
+  t2.join();
+  std::set<std::string> all(r1.begin(), r1.end());
+  all.insert(r2.begin(), r2.end());
+  CHECK(all.size() == 400);
+  CHECK(all.count("PBT-26-000001") == 1);
+  CHECK(all.count("PBT-26-000400") == 1);
+}

@@ -11,12 +11,14 @@
 -- done() prints one BENCH line that bench/run parses.
 
 -- The dialog (dialogs/flows/grievance.json), one message per step; after the last step the
--- chat starts again with /start.
+-- chat starts a new complaint.
 local STEPS = {
-  "/start",
+  "नई शिकायत",                                       -- start (or start over after a ticket)
   "1",                                               -- category: the first in the menu
   "बरेली",                                           -- district
   "पता नहीं",                                        -- police station: don't know
+  "पुराना शहर, किला पुल के पास",                     -- place
+  "कल रात 11 बजे",                                   -- time
   "कल रात मेरी मोटरसाइकिल घर के बाहर से चोरी हो गई।", -- description
   "राम कुमार",                                       -- name
   "9876543210",                                      -- mobile

@@ -65,6 +65,11 @@ struct HttpServer::Impl {
       return;
     }
     if (request.headers().content_length() > max_body_bytes) {
+      // The listener answers only once the body is complete; failing the body's buffer makes
+      // it stop reading after the first chunk, so the 413 goes out and the connection closes
+      // without the body ever being held in memory.
+      request.body().streambuf().close(
+          std::ios_base::out, std::make_exception_ptr(std::length_error("body too large")));
       send(request,
            HttpResponse::json_error(413, "body is larger than " +
                                              std::to_string(max_body_bytes) + " bytes"),

@@ -77,9 +77,15 @@ void OutboxSender::start(int workers, const std::string& name) {
   for (int i = 0; i < workers; ++i) {
     threads_.emplace_back([this, consumer = name + "-" + std::to_string(i)] {
       bool group_ready = false;
+      auto last_housekeeping = std::chrono::steady_clock::time_point{};
       while (running_) {
         if (!group_ready) group_ready = ensure_group().is_ok();
-        auto n = group_ready ? run_once(consumer, options_.block_ms) : Result<int>(Status::unavailable(""));
+        auto now = std::chrono::steady_clock::now();
+        bool housekeeping =
+            now - last_housekeeping >= std::chrono::milliseconds(options_.housekeeping_ms);
+        if (housekeeping) last_housekeeping = now;
+        auto n = group_ready ? run_once(consumer, options_.block_ms, housekeeping)
+                             : Result<int>(Status::unavailable("no consumer group"));
         if (!n.ok()) {
           group_ready = false;  // Redis may have restarted empty: recreate the group
           std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -121,10 +127,13 @@ Result<int> OutboxSender::reclaim(const std::string& consumer) {
   return handled;
 }
 
-Result<int> OutboxSender::run_once(const std::string& consumer, int block_ms) {
-  if (Status st = promote_due(); !st.is_ok()) return st;
-  auto reclaimed = reclaim(consumer);
-  if (!reclaimed.ok()) return reclaimed.status();
+Result<int> OutboxSender::run_once(const std::string& consumer, int block_ms, bool housekeeping) {
+  Result<int> reclaimed = 0;
+  if (housekeeping) {
+    if (Status st = promote_due(); !st.is_ok()) return st;
+    reclaimed = reclaim(consumer);
+    if (!reclaimed.ok()) return reclaimed.status();
+  }
   auto r = redis_.command({"XREADGROUP", "GROUP", keys::kOutboxGroup, consumer, "COUNT", "16",
                            "BLOCK", std::to_string(block_ms), "STREAMS", keys::outbox(), ">"});
   if (!r.ok()) return r.status();

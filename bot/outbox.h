@@ -31,6 +31,7 @@ struct OutboxOptions {
   int64_t base_backoff_ms = 1000;
   int64_t max_backoff_ms = 300000;
   int block_ms = 500;  // how long one read waits for new entries
+  int housekeeping_ms = 250;  // how often a worker promotes due retries and reclaims entries
 };
 
 class OutboxSender {
@@ -48,10 +49,10 @@ class OutboxSender {
   void start(int workers, const std::string& name);
   void stop();
 
-  // One turn of a worker, for tests and the loop: moves due retries into the stream, takes over
-  // stale entries, reads new ones (waiting up to `block_ms`), sends them. Returns how many
-  // entries it handled.
-  Result<int> run_once(const std::string& consumer, int block_ms);
+  // One turn of a worker: with `housekeeping`, moves due retries into the stream and takes over
+  // stale entries; then reads new ones (waiting up to `block_ms`) and sends them. Returns how
+  // many entries it handled.
+  Result<int> run_once(const std::string& consumer, int block_ms, bool housekeeping = true);
 
  private:
   Status handle(const std::string& consumer, const std::string& id, const std::string& payload,

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -32,6 +33,13 @@ std::string as_field(const json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_null()) return "";
   return dump(v);
+}
+
+void backoff_after_conflict(int attempt) {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  int max_us = 200 * std::min(attempt + 1, 10);
+  std::this_thread::sleep_for(
+      std::chrono::microseconds(std::uniform_int_distribution<int>(0, max_us)(rng)));
 }
 
 }  // namespace
@@ -131,7 +139,10 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
                          .replies = std::move(step.replies),
                          .ticket_ref = c.new_ticket_ref};
       case ConversationStore::Outcome::kConflict:
-        continue;  // another delivery for this citizen won the race: re-read and re-step
+        // Another delivery for this citizen won the race: re-read and re-step, after a short
+        // random pause so that two losers do not collide again.
+        backoff_after_conflict(attempt);
+        continue;
     }
   }
   return Status::unavailable("conversation is busy with concurrent updates; retry");

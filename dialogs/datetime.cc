@@ -1,7 +1,7 @@
 #include "dialogs/datetime.h"
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <regex>
 #include <vector>
@@ -52,7 +52,8 @@ bool occurs(const std::vector<std::string>& tokens, const Phrases& p) {
 
 // The number a token states: digits, or a number word ("do", "तीन" → "tin").
 std::optional<int> number_of(const std::string& t, const NumberWords& numbers) {
-  if (!t.empty() && t.size() <= 4 && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; }))
+  if (!t.empty() && t.size() <= 4 &&
+      std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return std::stoi(t);
   for (const auto& [key, n] : numbers.keys)
     if (key == t) return n;
@@ -86,22 +87,26 @@ std::optional<IncidentTime> parse_incident_time(const Utterance& u, const DateWo
     if (occurs(t, phrases)) part = name;
   if (occurs(t, w.now)) said_now = true;
   if (occurs(t, w.today)) date = today;
-  if (occurs(t, w.day_before_yesterday)) date = today - days(2);
-  else if (occurs(t, w.yesterday)) date = today - days(1);
+  if (occurs(t, w.day_before_yesterday))
+    date = today - days(2);
+  else if (occurs(t, w.yesterday))
+    date = today - days(1);
 
   // Numeric dates and clock times keep their separators only in the raw text.
   const std::string raw = ascii_digits(u.raw);
   std::smatch m;
-  static const std::regex kDate(R"((^|[^0-9])([0-9]{1,2})[/.\-]([0-9]{1,2})(?:[/.\-]([0-9]{2,4}))?($|[^0-9:]))");
+  static const std::regex kDate(
+      R"((^|[^0-9])([0-9]{1,2})[/.\-]([0-9]{1,2})(?:[/.\-]([0-9]{2,4}))?($|[^0-9:]))");
   static const std::regex kClock(R"((^|[^0-9])([0-9]{1,2}):([0-9]{2})($|[^0-9]))");
-  if (std::regex_search(raw, m, kDate)) {
+  const bool separated = raw.find_first_of("/.-:") != std::string::npos;
+  if (separated && std::regex_search(raw, m, kDate)) {
     int d = std::stoi(m[2]), mo = std::stoi(m[3]);
     year y = year_month_day{today}.year();
     if (m[4].matched) y = year(m[4].length() == 2 ? 2000 + std::stoi(m[4]) : std::stoi(m[4]));
     year_month_day ymd{y, month(mo), day(d)};
     if (ymd.ok()) date = sys_days(ymd);
   }
-  if (std::regex_search(raw, m, kClock)) {
+  if (separated && std::regex_search(raw, m, kClock)) {
     int h = std::stoi(m[2]), mi = std::stoi(m[3]);
     if (h <= 24 && mi <= 59) hour = h, minute = mi;
   }

@@ -13,6 +13,7 @@
 
 #include <map>
 #include <regex>
+#include <set>
 
 #include "dialogs/datetime.h"
 #include "dialogs/match.h"
@@ -37,27 +38,50 @@ void to_json(json& j, const Session& s) {
   if (!s.candidates.empty()) j["candidates"] = s.candidates;
 }
 
+namespace {
+
+// The field as T, or `fallback` when it is missing or of another type: a damaged stored
+// session degrades to a fresh one instead of throwing into the pipeline.
+template <typename T>
+T field_or(const json& j, const char* key, T fallback) {
+  auto it = j.find(key);
+  if (it == j.end()) return fallback;
+  try {
+    return it->get<T>();
+  } catch (const json::exception&) {
+    return fallback;
+  }
+}
+
+}  // namespace
+
 void from_json(const json& j, Session& s) {
   s = Session{};
   if (!j.is_object()) return;
-  s.node = j.value("node", "");
-  s.lang = j.value("lang", "hi");
-  s.slots = j.value("slots", json::object());
+  s.node = field_or<std::string>(j, "node", "");
+  s.lang = field_or<std::string>(j, "lang", "hi");
+  s.slots = field_or<json>(j, "slots", json::object());
   if (!s.slots.is_object()) s.slots = json::object();
-  s.trail = j.value("trail", std::vector<std::string>{});
-  s.failures = j.value("failures", 0);
-  s.episode = j.value("episode", "");
-  s.open_ticket = j.value("open_ticket", "");
-  s.started_at_ms = j.value("started_at_ms", int64_t{0});
-  s.updated_at_ms = j.value("updated_at_ms", int64_t{0});
-  s.return_to = j.value("return_to", "");
-  s.pending = j.value("pending", "");
-  s.candidates = j.value("candidates", std::vector<std::string>{});
+  s.trail = field_or<std::vector<std::string>>(j, "trail", {});
+  s.failures = field_or<int>(j, "failures", 0);
+  s.episode = field_or<std::string>(j, "episode", "");
+  s.open_ticket = field_or<std::string>(j, "open_ticket", "");
+  s.started_at_ms = field_or<int64_t>(j, "started_at_ms", 0);
+  s.updated_at_ms = field_or<int64_t>(j, "updated_at_ms", 0);
+  s.return_to = field_or<std::string>(j, "return_to", "");
+  s.pending = field_or<std::string>(j, "pending", "");
+  s.candidates = field_or<std::vector<std::string>>(j, "candidates", {});
 }
 
 namespace {
 
 using Vars = std::map<std::string, std::string>;
+
+// Rows a platform list can show (WhatsApp: 10), including "don't know".
+constexpr size_t kMaxMenuRows = 10;
+
+// Words from which a message counts as the whole story and fills the description.
+constexpr size_t kStoryWords = 8;
 
 // Replaces {name} for the given names only; other braces (e.g. {ticket_ref}, which the
 // pipeline fills) are left as they are.
@@ -115,6 +139,11 @@ class Turn {
   std::string msg(const std::string& name, const Vars& vars = {}) {
     return fill(flow_.message(name, lang()), vars);
   }
+  // Phonetic keys of a short message, to match it as an option title.
+  std::vector<std::string> names_of(const std::string& message) const {
+    auto it = flow_.message_names.find(message);
+    return it == flow_.message_names.end() ? std::vector<std::string>{} : it->second.keys;
+  }
   void say(std::string text, std::vector<ReplyOption> options = {}) {
     out_.replies.push_back(Reply{std::move(text), std::move(options)});
   }
@@ -132,7 +161,12 @@ class Turn {
   }
 
   void start_episode();
+  // A first message in English ("my phone was stolen") is answered in English.
+  bool writes_english(const Utterance& u) const;
   bool tell_story(const Utterance& u, const InboundMessage& m);
+  // Fills the slots a free-text story answers (district, police station, time, description)
+  // without asking anything; true when it filled any.
+  bool extract_story(const Utterance& u, const InboundMessage& m);
   bool handle_status(const Utterance& u);
   void ask_guess(const std::string& category);
   bool handle_command(const std::string& cmd);
@@ -177,7 +211,9 @@ StepResult Turn::run(const InboundMessage& m) {
   const bool ended = here && here->type == "end";
   const bool has_ticket = ended && !s().open_ticket.empty();
   const bool new_episode = !here || (ended && s().open_ticket.empty());
+  const bool first_contact = s().episode.empty();
   if (new_episode) start_episode();
+  if (first_contact && writes_english(u)) s().lang = "en";
 
   const bool emergency = !u.form.empty() && flow_.emergency.occurs_in(u);
   if (emergency) emergency_reply(u);
@@ -294,7 +330,36 @@ void Turn::ask_guess(const std::string& category) {
                    {ReplyOption{"yes", msg("yes")}, ReplyOption{"no", msg("no")}});
 }
 
+bool Turn::writes_english(const Utterance& u) const {
+  if (has_devanagari(u.raw) ||
+      std::find(flow_.languages.begin(), flow_.languages.end(), "en") == flow_.languages.end())
+    return false;
+  std::set<std::string> seen;
+  for (const auto& w : split_words(u.form))
+    if (std::find(flow_.english_markers.forms.begin(), flow_.english_markers.forms.end(), w) !=
+        flow_.english_markers.forms.end())
+      seen.insert(w);
+  return seen.size() >= 2;
+}
+
 bool Turn::tell_story(const Utterance& u, const InboundMessage& m) {
+  bool understood = extract_story(u, m);
+  std::vector<std::string> guesses = guess_categories(u, ref_);
+  if (!understood && guesses.empty()) return false;
+  const Node* start = flow_.node(flow_.start);
+  if (start && start->input == "category" && !guesses.empty()) {
+    s().node = flow_.start;
+    if (guesses.size() == 1)
+      ask_guess(guesses.front());
+    else
+      ask_did_you_mean("cat:", guesses);
+    return true;
+  }
+  enter(flow_.start, true);
+  return true;
+}
+
+bool Turn::extract_story(const Utterance& u, const InboundMessage& m) {
   json& slots = s().slots;
   bool understood = false;
   // Names must be spelled exactly in a story: "barely" in an English sentence is no district.
@@ -317,34 +382,52 @@ bool Turn::tell_story(const Utterance& u, const InboundMessage& m) {
   }
   auto t = parse_incident_time(u, flow_.dates, flow_.numbers, ctx_.now_ms, ctx_.utc_offset_minutes);
   if (t && !t->future) {
-    json value{{"date", t->date}, {"said", clean_text(m.text)}};
+    json value{{"date", t->date}};
     if (!t->time.empty()) value["time"] = t->time;
     if (!t->part.empty()) value["part"] = t->part;
     slots["incident_time"] = value;
     understood = true;
   }
-  // A message long enough to be the story is kept as the description.
+  // "Tilhar bazar", "बारादरी इलाके", "स्टेशन रोड": a name followed by a place word.
+  if (!slots.contains("place")) {
+    const std::vector<std::string> keys = split_words(u.key);
+    const std::vector<std::string> forms = split_words(u.form);
+    const std::vector<std::string> raw = split_words(clean_text(m.text));
+    // Show the citizen's own spelling when the words line up, else the folded form.
+    const std::vector<std::string>& shown = raw.size() == forms.size() ? raw : forms;
+    auto is_one_of = [](const Phrases& p, const std::string& key) {
+      return std::find(p.keys.begin(), p.keys.end(), key) != p.keys.end();
+    };
+    for (size_t i = 0; i < keys.size() && keys.size() == forms.size(); ++i) {
+      if (!is_one_of(flow_.place_words, keys[i])) continue;
+      std::string place;
+      if (i + 2 < keys.size() && is_one_of(flow_.place_markers, keys[i + 1] + " " + keys[i + 2])) {
+        place = shown[i] + " " + shown[i + 1] + " " + shown[i + 2];  // "स्कूल के बाहर"
+      } else if (i > 0 && !is_one_of(flow_.not_place_names, keys[i - 1])) {
+        place = shown[i - 1] + " " + shown[i];  // "Tilhar bazar"
+      } else {
+        continue;
+      }
+      while (!place.empty() && std::string(",.;:!?").find(place.back()) != std::string::npos)
+        place.pop_back();
+      slots["place"] = place;
+      understood = true;
+      break;
+    }
+  }
+  // A message long enough to be the story is kept as the description; a short one ("mera
+  // phone chori ho gaya") still gets the description question, which asks for details.
   for (const auto& [id, n] : flow_.nodes) {
     if (n.type != "input" || n.input != "text") continue;
     std::string text = clean_text(m.text);
-    if (split_words(u.form).size() >= 5 && static_cast<int>(utf8_length(text)) >= n.min_length) {
+    if (split_words(u.form).size() >= kStoryWords &&
+        static_cast<int>(utf8_length(text)) >= n.min_length) {
       slots[n.slot] = text;
       understood = true;
     }
     break;
   }
-  std::vector<std::string> guesses = guess_categories(u, ref_);
-  if (!understood && guesses.empty()) return false;
-  preface(msg("greeting"));
-  const Node* start = flow_.node(flow_.start);
-  if (start && start->input == "category" && !guesses.empty()) {
-    s().node = flow_.start;
-    if (guesses.size() == 1) ask_guess(guesses.front());
-    else ask_did_you_mean("cat:", guesses);
-    return true;
-  }
-  enter(flow_.start, true);
-  return true;
+  return understood;
 }
 
 bool Turn::handle_status(const Utterance& u) {
@@ -367,7 +450,8 @@ bool Turn::handle_status(const Utterance& u) {
     out_.effects.push_back(Effect{"ticket_status", json{{"ticket", ticket}}});
     say(msg("status_reply", {{"ticket", ticket}}));
   }
-  if (here && here->type != "end") reprompt();
+  if (here && here->type != "end")
+    reprompt();
   else if (!here) {
     preface(msg("greeting"));
     enter(flow_.start, true);
@@ -396,8 +480,10 @@ void Turn::cancel() {
 void Turn::emergency_reply(const Utterance& u) {
   std::string text = msg("emergency");
   std::vector<std::string> cats;
-  if (!slot_empty(s().slots, "category")) cats.push_back(slot_string(s().slots, "category"));
-  else cats = guess_categories(u, ref_);
+  if (!slot_empty(s().slots, "category"))
+    cats.push_back(slot_string(s().slots, "category"));
+  else
+    cats = guess_categories(u, ref_);
   for (const auto& code : cats) {
     const Category* c = ref_.find_category(code);
     if (!c) continue;
@@ -431,13 +517,18 @@ Menu Turn::menu_for(const Node& n) {
     return menu;
   }
   if (n.input == "category") {
-    for (const auto& c : ref_.categories) menu.add("cat:" + c.code, text_in(c.short_name, lang()), c.keys);
+    for (const auto& c : ref_.categories)
+      menu.add("cat:" + c.code, text_in(c.short_name, lang()), c.keys);
   } else if (n.input == "district") {
-    for (const auto& d : ref_.districts) menu.add("dist:" + d.code, text_in(d.name, lang()), d.keys);
-    menu.add("dist:other", msg("other_district"), Phrases::of({msg("other_district")}).keys);
+    for (const auto& d : ref_.districts)
+      menu.add("dist:" + d.code, text_in(d.name, lang()), d.keys);
+    menu.add("dist:other", msg("other_district"), names_of("other_district"));
   } else if (n.input == "police_station") {
-    if (const District* d = ref_.find_district(slot_string(s().slots, "district"))) {
-      for (const auto& p : d->police_stations) menu.add("ps:" + p.code, text_in(p.name, lang()), p.keys);
+    // A WhatsApp list holds 10 rows: a longer station list is typed by name, not chosen.
+    const District* d = ref_.find_district(slot_string(s().slots, "district"));
+    if (d && d->police_stations.size() < kMaxMenuRows) {
+      for (const auto& p : d->police_stations)
+        menu.add("ps:" + p.code, text_in(p.name, lang()), p.keys);
     }
     if (n.optional) menu.add("ps:unknown", msg("dont_know"), flow_.dont_know.keys);
   } else if (n.input == "yes_no") {
@@ -453,9 +544,9 @@ Menu Turn::edit_menu(const Node& confirm) {
     if (slot == "attachments") continue;
     auto f = flow_.fields.find(slot);
     if (f == flow_.fields.end()) continue;
-    std::vector<std::string> names;
-    for (auto& [l, t] : f->second) names.push_back(t);
-    menu.add("edit:" + slot, text_in(f->second, lang()), Phrases::of(names).keys);
+    auto names = flow_.field_names.find(slot);
+    menu.add("edit:" + slot, text_in(f->second, lang()),
+             names == flow_.field_names.end() ? std::vector<std::string>{} : names->second.keys);
   }
   return menu;
 }
@@ -466,9 +557,11 @@ Menu Turn::candidate_menu() {
   for (const auto& id : s().candidates) {
     std::string code = id.substr(id.find(':') + 1);
     if (id.rfind("cat:", 0) == 0) {
-      if (const Category* c = ref_.find_category(code)) menu.add(id, text_in(c->short_name, lang()), c->keys);
+      if (const Category* c = ref_.find_category(code))
+        menu.add(id, text_in(c->short_name, lang()), c->keys);
     } else if (id.rfind("dist:", 0) == 0) {
-      if (const District* d = ref_.find_district(code)) menu.add(id, text_in(d->name, lang()), d->keys);
+      if (const District* d = ref_.find_district(code))
+        menu.add(id, text_in(d->name, lang()), d->keys);
     } else if (id.rfind("ps:", 0) == 0) {
       if (const PoliceStation* p = ref_.find_police_station(district, code))
         menu.add(id, text_in(p->name, lang()), p->keys);
@@ -506,7 +599,9 @@ std::string Turn::display(const std::string& slot) {
 std::string Turn::display_time(const json& v) {
   if (!v.is_object()) return msg("unknown_value");
   const std::string date = v.value("date", "");
-  std::string out = date.size() == 10 ? date.substr(8, 2) + "/" + date.substr(5, 2) + "/" + date.substr(0, 4) : date;
+  std::string out = date.size() == 10
+                        ? date.substr(8, 2) + "/" + date.substr(5, 2) + "/" + date.substr(0, 4)
+                        : date;
   if (v.contains("part")) out += ", " + msg("part_" + v.value("part", ""));
   if (v.contains("time")) out += " " + v.value("time", "");
   return out;
@@ -535,8 +630,10 @@ void Turn::reprompt() {
   const Node* n = flow_.node(s().node);
   if (!n) return flush_preface();
   if (s().pending == "edit") return say_with_preface(msg("edit_which"), edit_menu(*n).options);
-  if (s().pending == "did_you_mean") return say_with_preface(msg("did_you_mean"), candidate_menu().options);
-  if (s().pending == "guess" && !s().candidates.empty()) return ask_guess(s().candidates.front().substr(4));
+  if (s().pending == "did_you_mean")
+    return say_with_preface(msg("did_you_mean"), candidate_menu().options);
+  if (s().pending == "guess" && !s().candidates.empty())
+    return ask_guess(s().candidates.front().substr(4));
   Reply r = prompt(*n);
   say_with_preface(r.text, r.options);
 }
@@ -546,7 +643,8 @@ void Turn::enter(std::string id, bool skip_answered) {
     const Node* n = flow_.node(id);
     if (!n) break;
     // Questions the story already answered are skipped; the summary confirms them.
-    if (skip_answered && n->type == "input" && s().return_to.empty() && s().slots.contains(n->slot)) {
+    if (skip_answered && n->type == "input" && s().return_to.empty() &&
+        s().slots.contains(n->slot)) {
       id = n->next;
       continue;
     }
@@ -610,12 +708,14 @@ void Turn::fail(const Node& n) {
   Menu menu = menu_for(n);
   if (s().failures >= 3) {
     if (!menu.options.empty()) return say_with_preface(msg("simple_prompt"), menu.options);
-    return say_with_preface(fill(text_in(n.retry, lang()), {}) + "\n\n" + msg("simple_prompt_text"));
+    return say_with_preface(fill(text_in(n.retry, lang()), {}) + "\n\n" +
+                            msg("simple_prompt_text"));
   }
   Vars vars;
   if (n.input == "police_station") {
     const District* d = ref_.find_district(slot_string(s().slots, "district"));
-    vars["example"] = d && !d->police_stations.empty() ? text_in(d->police_stations.front().name, lang()) : "";
+    vars["example"] =
+        d && !d->police_stations.empty() ? text_in(d->police_stations.front().name, lang()) : "";
   }
   say_with_preface(fill(text_in(n.retry, lang()), vars), menu.options);
 }
@@ -677,6 +777,8 @@ bool Turn::answer_input(const Node& n, const Utterance& u, const InboundMessage&
       return true;
     }
     std::vector<std::string> guesses = guess_categories(u, ref_);
+    // The story told in answer to "what is it about?" answers the later questions too.
+    if (split_words(u.form).size() >= 5) extract_story(u, m);
     if (guesses.size() == 1) {
       ask_guess(guesses.front());
       return true;
@@ -779,7 +881,8 @@ bool Turn::answer_input(const Node& n, const Utterance& u, const InboundMessage&
       accept(n, "");
       return true;
     }
-    auto t = parse_incident_time(u, flow_.dates, flow_.numbers, ctx_.now_ms, ctx_.utc_offset_minutes);
+    auto t =
+        parse_incident_time(u, flow_.dates, flow_.numbers, ctx_.now_ms, ctx_.utc_offset_minutes);
     if (!t) return false;
     json value{{"date", t->date}, {"said", clean_text(m.text)}};
     if (!t->time.empty()) value["time"] = t->time;
@@ -795,8 +898,10 @@ bool Turn::answer_input(const Node& n, const Utterance& u, const InboundMessage&
   if (v == "text") {
     std::string text = clean_text(m.text);
     bool spoken = false;
-    for (const auto& a : m.attachments) spoken = spoken || a.kind == "voice" || a.kind == "audio" || a.kind == "video";
-    if (static_cast<int>(utf8_length(text)) >= std::max(n.min_length, 1) || (text.empty() && spoken)) {
+    for (const auto& a : m.attachments)
+      spoken = spoken || a.kind == "voice" || a.kind == "audio" || a.kind == "video";
+    if (static_cast<int>(utf8_length(text)) >= std::max(n.min_length, 1) ||
+        (text.empty() && spoken)) {
       accept(n, text);
       return true;
     }
@@ -903,7 +1008,7 @@ void Turn::create_ticket() {
   data["priority"] = emergency ? "urgent" : (c ? c->priority : "normal");
   data["cell"] = district.empty() ? "triage" : (c ? c->cell : "social_media");
   data["lang"] = lang();
-  if (c && c->mask_personal_data) data["mask_personal_data"] = true;
+  data["mask_personal_data"] = c && c->mask_personal_data;
   out_.effects.push_back(Effect{"create_ticket", std::move(data)});
   s().trail.clear();
 }

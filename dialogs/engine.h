@@ -8,10 +8,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/message.h"
 #include "core/status.h"
@@ -23,17 +22,17 @@ namespace nivaran::dialogs {
 // A citizen's conversation state. Serialised as JSON into Redis by the store; the store, not
 // the engine, keeps the version used for compare-and-set.
 struct Session {
-  std::string node;          // current node id; empty before the first message
-  std::string lang = "hi";   // "hi" or "en"
+  std::string node;         // current node id; empty before the first message
+  std::string lang = "hi";  // "hi" or "en"
   nlohmann::json slots = nlohmann::json::object();  // answers collected so far
-  std::vector<std::string> trail;  // nodes visited, for "back"
-  int failures = 0;          // consecutive unusable answers at `node`
-  std::string episode;       // id of this complaint's conversation; keys its transcript
-  std::string open_ticket;   // reference of the ticket this episode filed, empty if none
-  int64_t started_at_ms = 0; // when this episode began
-  int64_t updated_at_ms = 0; // last message
-  std::string return_to;     // after answering `node`, go back here (editing from the summary)
-  std::string pending;       // a side question open at `node`: "edit", "did_you_mean"
+  std::vector<std::string> trail;                   // nodes visited, for "back"
+  int failures = 0;                                 // consecutive unusable answers at `node`
+  std::string episode;        // id of this complaint's conversation; keys its transcript
+  std::string open_ticket;    // reference of the ticket this episode filed, empty if none
+  int64_t started_at_ms = 0;  // when this episode began
+  int64_t updated_at_ms = 0;  // last message
+  std::string return_to;      // after answering `node`, go back here (editing from the summary)
+  std::string pending;        // a side question open at `node`: "edit", "did_you_mean"
   std::vector<std::string> candidates;  // option ids offered by that side question
 
   bool operator==(const Session&) const = default;
@@ -44,9 +43,9 @@ void from_json(const nlohmann::json& j, Session& s);
 
 // What the engine may know about the world besides the message.
 struct StepContext {
-  int64_t now_ms = 0;           // wall clock, milliseconds since the epoch (UTC)
-  std::string fresh_episode;    // an unused id, taken if this step starts a new episode
-  int utc_offset_minutes = 330; // local time for dates and "आज/कल" (IST)
+  int64_t now_ms = 0;            // wall clock, milliseconds since the epoch (UTC)
+  std::string fresh_episode;     // an unused id, taken if this step starts a new episode
+  int utc_offset_minutes = 330;  // local time for dates and "आज/कल" (IST)
 };
 
 // Something the pipeline must do, committed atomically with the session.

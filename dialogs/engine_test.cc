@@ -1,7 +1,9 @@
 // Conversation tests: whole dialogs through step(), against the real flow and reference data.
 #include "dialogs/engine.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <random>
 
 #include "dialogs/test_fixtures.h"
 
@@ -108,9 +110,9 @@ SCENARIO("a citizen files a complete grievance in Hindi", "[engine][conversation
     chat.say("नमस्ते");
     chat.say("1");
     CHECK(chat.session().node == "district");
-    CHECK(chat.option_ids() ==
-          std::vector<std::string>{"dist:bareilly", "dist:badaun", "dist:pilibhit",
-                                   "dist:shahjahanpur", "dist:other"});
+    CHECK(chat.option_ids() == std::vector<std::string>{"dist:bareilly", "dist:badaun",
+                                                        "dist:pilibhit", "dist:shahjahanpur",
+                                                        "dist:other"});
     chat.say("बरेली");
     CHECK(chat.session().node == "police_station");
     CHECK(chat.option_ids().back() == "ps:unknown");
@@ -158,7 +160,7 @@ SCENARIO("a citizen files a complete grievance in Hindi", "[engine][conversation
         CHECK(e->data["incident_time"]["date"] == "2026-11-27");
         CHECK(e->data["incident_time"]["time"] == "23:00");
         CHECK(contains(chat.text(), "{ticket_ref}"));
-        CHECK(contains(chat.text(), "सोशल मीडिया सेल, बरेली"));
+        CHECK(contains(chat.text(), "बरेली पुलिस सोशल मीडिया सेल"));
         CHECK(chat.session().node == "done");
       }
       AND_WHEN("the pipeline files it and the citizen writes again") {
@@ -208,7 +210,7 @@ TEST_CASE("buttons drive the whole conversation", "[engine][conversation]") {
   CHECK(e->data["cell"] == "cyber");
   CHECK(e->data["priority"] == "high");
   CHECK(e->data["consent"] == false);
-  CHECK(contains(chat.text(), "साइबर क्राइम सेल, पीलीभीत"));
+  CHECK(contains(chat.text(), "पीलीभीत पुलिस साइबर क्राइम सेल"));
 }
 
 TEST_CASE("cancel ends the complaint and the next message starts afresh", "[engine][commands]") {
@@ -483,8 +485,8 @@ TEST_CASE("a session from an unknown node restarts gracefully", "[engine][sessio
   CHECK(r.session.episode == "ep-new");
 }
 
-
-SCENARIO("an opening message that tells the story skips the questions it answers", "[engine][story]") {
+SCENARIO("an opening message that tells the story skips the questions it answers",
+         "[engine][story]") {
   Chat chat;
   WHEN("the first message names category, district, police station and time") {
     chat.say("कल रात बरेली के बारादरी इलाके में मेरा मोबाइल चोरी हो गया");
@@ -500,11 +502,10 @@ SCENARIO("an opening message that tells the story skips the questions it answers
       chat.say("हाँ");
       THEN("the next question is the first one the story did not answer") {
         CHECK(chat.session().slots["category"] == "theft");
-        CHECK(chat.session().node == "place");
+        CHECK(chat.session().slots["place"] == "बारादरी इलाके");
+        CHECK(chat.session().node == "name");  // place, time and description came with the story
       }
       AND_WHEN("they answer the rest") {
-        chat.say("बारादरी चौराहा");
-        CHECK(chat.session().node == "name");  // time and description came with the story
         chat.say("रमेश");
         chat.say("9876543210");
         chat.say("हाँ");
@@ -665,6 +666,200 @@ TEST_CASE("back at the first question says so", "[engine][commands]") {
   chat.say("पीछे");
   CHECK(contains(chat.text(), "पहला ही सवाल"));
   CHECK(chat.session().node == "category");
+}
+
+TEST_CASE("every category files a ticket routed to its cell", "[engine][routing]") {
+  struct Case {
+    const char* category;
+    const char* cell;
+    const char* priority;
+    const char* desk;
+  };
+  const Case cases[] = {
+      {"theft", "social_media", "normal", "बदायूं पुलिस सोशल मीडिया सेल"},
+      {"cyber_fraud", "cyber", "high", "बदायूं पुलिस साइबर क्राइम सेल"},
+      {"women_safety", "women", "high", "बदायूं पुलिस महिला सहायता प्रकोष्ठ"},
+      {"assault", "social_media", "normal", "बदायूं पुलिस सोशल मीडिया सेल"},
+      {"land_dispute", "social_media", "normal", "बदायूं पुलिस सोशल मीडिया सेल"},
+      {"missing_person", "social_media", "high", "बदायूं पुलिस सोशल मीडिया सेल"},
+      {"traffic", "social_media", "normal", "बदायूं पुलिस सोशल मीडिया सेल"},
+      {"police_conduct", "nodal", "high", "बदायूं पुलिस के नोडल अधिकारी (सोशल मीडिया)"},
+      {"objectionable_post", "social_media", "normal", "बदायूं पुलिस सोशल मीडिया सेल"},
+      {"other", "social_media", "normal", "बदायूं पुलिस सोशल मीडिया सेल"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.category);
+    Chat chat;
+    chat.say("नमस्ते");
+    chat.press(std::string("cat:") + c.category);
+    chat.press("dist:badaun");
+    chat.press("ps:ujhani");
+    chat.say("उझानी बस अड्डा");
+    chat.say("परसों दोपहर");
+    chat.say("घटना के बारे में पूरी जानकारी यहाँ लिखी है");
+    chat.say("अनीता");
+    chat.say("8765432109");
+    chat.press("yes");
+    chat.press("yes");
+    const Effect* e = chat.effect("create_ticket");
+    REQUIRE(e != nullptr);
+    CHECK(e->data["category"] == c.category);
+    CHECK(e->data["district"] == "badaun");
+    CHECK(e->data["police_station"] == "ujhani");
+    CHECK(e->data["cell"] == c.cell);
+    CHECK(e->data["priority"] == c.priority);
+    CHECK(e->data["incident_time"]["date"] == "2026-11-26");
+    CHECK(e->data["mask_personal_data"] == (std::string(c.category) == "women_safety"));
+    CHECK(contains(chat.text(), c.desk));
+  }
+}
+
+TEST_CASE("a story told at the category question also answers later questions", "[engine][story]") {
+  Chat chat;
+  chat.say("नमस्ते");
+  chat.say("aaj subah Shahjahanpur me Tilhar bazar se meri bike chori ho gayi");
+  CHECK(chat.option_ids() == std::vector<std::string>{"yes", "no"});
+  chat.say("haan");
+  CHECK(chat.session().slots["district"] == "shahjahanpur");
+  CHECK(chat.session().slots["police_station"] == "tilhar");
+  CHECK(chat.session().slots["incident_time"]["part"] == "morning");
+  CHECK(chat.session().slots["place"] == "Tilhar bazar");
+  CHECK(chat.session().node == "name");
+}
+
+TEST_CASE("a story's place is taken from a place word and its neighbours", "[engine][story]") {
+  struct Case {
+    const char* story;
+    const char* place;  // "" when none should be taken
+  };
+  const Case cases[] = {
+      {"कल मेरी साइकिल स्कूल के बाहर से चोरी हो गई", "स्कूल के बाहर"},
+      {"Station road par mera phone cheen liya", "Station road"},
+      {"गांधी नगर में मेरे घर पर कब्जा कर लिया", "गांधी नगर"},
+      {"mere gaon me zameen par kabza kar liya", ""},
+      {"someone stole my bike near the market", ""},
+  };
+  for (const auto& c : cases) {
+    INFO(c.story);
+    Chat chat;
+    chat.say(c.story);
+    CHECK(chat.session().slots.value("place", "") == c.place);
+  }
+}
+
+TEST_CASE("a damaged stored session reads as a fresh one", "[engine][session]") {
+  json j = {{"node", 42}, {"slots", "oops"}, {"trail", {1, 2}}, {"lang", nullptr}};
+  Session s = j.get<Session>();
+  CHECK(s.node.empty());
+  CHECK(s.slots.is_object());
+  CHECK(s.trail.empty());
+  CHECK(s.lang == "hi");
+}
+
+TEST_CASE("no input crashes the engine or leaves unserialisable state", "[engine][robustness]") {
+  std::mt19937 random(20261128);  // fixed seed: the same inputs every run
+  const std::vector<std::string> pieces = {"1",
+                                           "२",
+                                           "हाँ",
+                                           "नहीं",
+                                           "बरेली",
+                                           "पता नहीं",
+                                           "रद्द",
+                                           "पीछे",
+                                           "मदद",
+                                           "English",
+                                           "हिंदी",
+                                           "स्थिति BLY-1",
+                                           "बचाओ",
+                                           "9876543210",
+                                           "कल रात 9 बजे",
+                                           "99/99/9999",
+                                           "31/02/2026",
+                                           "\xff\xfe",
+                                           "\xe0\xa4",
+                                           "\xed\xa0\x80",
+                                           std::string("\0", 1),
+                                           "{ticket_ref}",
+                                           "cat:",
+                                           ":",
+                                           "बदलें",
+                                           "मोबाइल",
+                                           "नई शिकायत",
+                                           "🙏",
+                                           "ज़",
+                                           "्",
+                                           "ं",
+                                           "a b c d e f g h i j k l m"};
+  const std::vector<std::string> buttons = {"",
+                                            "",
+                                            "",
+                                            "cat:theft",
+                                            "dist:other",
+                                            "ps:unknown",
+                                            "yes",
+                                            "edit",
+                                            "edit:mobile",
+                                            "cmd:back",
+                                            "cmd:restart",
+                                            "x"};
+  for (int conversation = 0; conversation < 40; ++conversation) {
+    Chat chat;
+    for (int turn = 0; turn < 30; ++turn) {
+      std::string text;
+      int words = static_cast<int>(random() % 4);
+      for (int w = 0; w < words; ++w) text += pieces[random() % pieces.size()] + " ";
+      chat.send(text, buttons[random() % buttons.size()], {});
+      if (chat.effect("create_ticket")) chat.ticket_created("BLY-9");
+      REQUIRE_NOTHROW(json(chat.session()).dump());
+      for (const auto& r : chat.last().replies) REQUIRE_NOTHROW(json(r).dump());
+      REQUIRE_FALSE(chat.last().replies.empty());
+    }
+  }
+}
+
+TEST_CASE("a first message in English is answered in English", "[engine][language]") {
+  Chat chat;
+  chat.say("my phone was stolen at the bus stand");
+  CHECK(chat.session().lang == "en");
+  CHECK(contains(chat.text(), "Welcome"));
+  CHECK(contains(chat.text(), "Theft / robbery"));
+}
+
+TEST_CASE("Hinglish and Hindi first messages stay in Hindi", "[engine][language]") {
+  for (const char* said : {"mera phone chori ho gaya", "my phone chori ho gaya", "नमस्ते", "hi"}) {
+    INFO(said);
+    Chat chat;
+    chat.say(said);
+    CHECK(chat.session().lang == "hi");
+  }
+}
+
+TEST_CASE("a district with many police stations asks for the name instead of a long list",
+          "[engine][police_station]") {
+  ReferenceData ref = testing::real_reference_data();
+  District& bareilly = *std::find_if(ref.districts.begin(), ref.districts.end(),
+                                     [](const District& d) { return d.code == "bareilly"; });
+  bareilly.police_stations.push_back(
+      PoliceStation{"bhojipura", {{"hi", "भोजीपुरा"}, {"en", "Bhojipura"}}, {}, {}});
+  bareilly.police_stations.push_back(
+      PoliceStation{"mirganj", {{"hi", "मीरगंज"}, {"en", "Mirganj"}}, {}, {}});
+  build_match_keys(ref);
+  Session s;
+  StepContext ctx{kNow, "ep-1", 330};
+  auto say = [&](const std::string& text) {
+    InboundMessage m;
+    m.text = text;
+    auto r = step(testing::grievance_flow(), ref, s, m, ctx);
+    s = r.session;
+    return r;
+  };
+  say("नमस्ते");
+  say("1");
+  auto asked = say("बरेली");
+  REQUIRE(asked.replies.back().options.size() == 1);
+  CHECK(asked.replies.back().options.front().id == "ps:unknown");
+  say("मीरगंज");
+  CHECK(s.slots["police_station"] == "mirganj");
 }
 
 }  // namespace nivaran::dialogs

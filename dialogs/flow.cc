@@ -3,10 +3,9 @@
 #include <algorithm>
 #include <deque>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 #include "dialogs/text.h"
 
@@ -48,7 +47,8 @@ LocalText get_local(const json& obj, const char* key, const std::string& path, E
   auto it = obj.find(key);
   if (it == obj.end()) return t;
   if (!it->is_object()) {
-    e.add(path + "." + key, "must be an object of language → text, e.g. {\"hi\": ..., \"en\": ...}");
+    e.add(path + "." + key,
+          "must be an object of language → text, e.g. {\"hi\": ..., \"en\": ...}");
     return t;
   }
   for (auto& [lang, v] : it->items()) {
@@ -98,13 +98,16 @@ Node parse_node(const std::string& id, const json& j, Errors& e) {
   n.skip_unless = get_string(j, "skip_unless", path, e);
   n.summary = get_strings(j, "summary", path, e);
   if (j.contains("optional")) {
-    if (!j["optional"].is_boolean()) e.add(path + ".optional", "must be true or false");
-    else n.optional = j["optional"].get<bool>();
+    if (!j["optional"].is_boolean())
+      e.add(path + ".optional", "must be true or false");
+    else
+      n.optional = j["optional"].get<bool>();
   }
   if (j.contains("min_length")) {
     if (!j["min_length"].is_number_integer() || j["min_length"].get<int>() < 0)
       e.add(path + ".min_length", "must be a non-negative integer");
-    else n.min_length = j["min_length"].get<int>();
+    else
+      n.min_length = j["min_length"].get<int>();
   }
   if (j.contains("options")) {
     if (!j["options"].is_array()) {
@@ -134,8 +137,9 @@ Node parse_node(const std::string& id, const json& j, Errors& e) {
   return n;
 }
 
-const std::vector<std::string> kOptionCommands = {"edit", "cancel", "restart", "help", "back"};
+constexpr size_t kMaxOptionTitle = 24;
 
+const std::vector<std::string> kOptionCommands = {"edit", "cancel", "restart", "help", "back"};
 
 }  // namespace
 
@@ -155,8 +159,9 @@ const std::vector<std::string>& node_types() {
   return v;
 }
 const std::vector<std::string>& input_validators() {
-  static const std::vector<std::string> v = {"category", "district", "police_station", "place", "datetime",
-                                             "text",     "name",     "mobile",         "yes_no"};
+  static const std::vector<std::string> v = {"category", "district", "police_station",
+                                             "place",    "datetime", "text",
+                                             "name",     "mobile",   "yes_no"};
   return v;
 }
 const std::vector<std::string>& flow_actions() {
@@ -169,15 +174,45 @@ const std::vector<std::string>& flow_commands() {
   return v;
 }
 const std::vector<std::string>& required_messages() {
-  static const std::vector<std::string> v = {
-      "greeting",      "help",           "emergency",         "helpline",      "cancelled",
-      "nothing_to_cancel", "restarted",  "language_switched", "attached",      "attachment_received",
-      "did_you_mean",  "edit_which",     "simple_prompt",     "simple_prompt_text", "back_at_start",
-      "outside_range", "range_desk",     "other_district",    "dont_know",     "unknown_value",
-      "outside_range_value", "no_attachments", "attachment_count", "yes",      "no",
-      "new_complaint", "help_option", "category_guess", "future_time", "status_reply",
-      "status_which", "resume_offer", "continue", "location_shared", "child_helpline",
-      "part_morning", "part_afternoon", "part_evening", "part_night"};
+  static const std::vector<std::string> v = {"greeting",
+                                             "help",
+                                             "emergency",
+                                             "helpline",
+                                             "cancelled",
+                                             "nothing_to_cancel",
+                                             "restarted",
+                                             "language_switched",
+                                             "attached",
+                                             "attachment_received",
+                                             "did_you_mean",
+                                             "edit_which",
+                                             "simple_prompt",
+                                             "simple_prompt_text",
+                                             "back_at_start",
+                                             "outside_range",
+                                             "range_desk",
+                                             "other_district",
+                                             "dont_know",
+                                             "unknown_value",
+                                             "outside_range_value",
+                                             "no_attachments",
+                                             "attachment_count",
+                                             "yes",
+                                             "no",
+                                             "new_complaint",
+                                             "help_option",
+                                             "category_guess",
+                                             "future_time",
+                                             "status_reply",
+                                             "status_which",
+                                             "resume_offer",
+                                             "continue",
+                                             "location_shared",
+                                             "child_helpline",
+                                             "part_morning",
+                                             "part_afternoon",
+                                             "part_evening",
+                                             "part_night"};
   return v;
 }
 
@@ -202,17 +237,22 @@ Result<Flow> load_flow(const std::string& path) {
     for (auto& [id, node] : j["nodes"].items()) f.nodes[id] = parse_node(id, node, e);
   }
   if (j.contains("messages")) {
-    if (!j["messages"].is_object()) e.add("messages", "must be an object of name → texts");
+    if (!j["messages"].is_object())
+      e.add("messages", "must be an object of name → texts");
     else
-      for (auto& [name, v] : j["messages"].items()) f.messages[name] = get_local(j["messages"], name.c_str(), "messages", e);
+      for (auto& [name, v] : j["messages"].items())
+        f.messages[name] = get_local(j["messages"], name.c_str(), "messages", e);
   }
   if (j.contains("fields")) {
-    if (!j["fields"].is_object()) e.add("fields", "must be an object of slot → labels");
+    if (!j["fields"].is_object())
+      e.add("fields", "must be an object of slot → labels");
     else
-      for (auto& [name, v] : j["fields"].items()) f.fields[name] = get_local(j["fields"], name.c_str(), "fields", e);
+      for (auto& [name, v] : j["fields"].items())
+        f.fields[name] = get_local(j["fields"], name.c_str(), "fields", e);
   }
   if (j.contains("commands")) {
-    if (!j["commands"].is_object()) e.add("commands", "must be an object of command → words");
+    if (!j["commands"].is_object())
+      e.add("commands", "must be an object of command → words");
     else
       for (auto& [name, v] : j["commands"].items())
         f.commands[name] = Phrases::of(get_strings(j["commands"], name.c_str(), "commands", e));
@@ -221,7 +261,8 @@ Result<Flow> load_flow(const std::string& path) {
   if (j.contains("idle_minutes")) {
     if (!j["idle_minutes"].is_number_integer() || j["idle_minutes"].get<int>() < 1)
       e.add("idle_minutes", "must be a positive whole number of minutes");
-    else f.idle_minutes = j["idle_minutes"].get<int>();
+    else
+      f.idle_minutes = j["idle_minutes"].get<int>();
   }
   if (j.contains("vocabulary")) {
     const json& v = j["vocabulary"];
@@ -234,8 +275,12 @@ Result<Flow> load_flow(const std::string& path) {
       f.skip = Phrases::of(get_strings(v, "skip", "vocabulary", e));
       f.numbers.fillers = Phrases::of(get_strings(v, "number_fillers", "vocabulary", e));
       f.greetings = Phrases::of(get_strings(v, "greetings", "vocabulary", e));
+      f.english_markers = Phrases::of(get_strings(v, "english_markers", "vocabulary", e));
       f.status = Phrases::of(get_strings(v, "status", "vocabulary", e));
       f.child_words = Phrases::of(get_strings(v, "child_words", "vocabulary", e));
+      f.place_words = Phrases::of(get_strings(v, "place_words", "vocabulary", e));
+      f.place_markers = Phrases::of(get_strings(v, "place_markers", "vocabulary", e));
+      f.not_place_names = Phrases::of(get_strings(v, "not_place_names", "vocabulary", e));
       if (v.contains("dates")) {
         const json& d = v["dates"];
         const std::string dp = "vocabulary.dates";
@@ -253,7 +298,8 @@ Result<Flow> load_flow(const std::string& path) {
           for (const char* part : {"morning", "afternoon", "evening", "night"})
             f.dates.parts[part] = Phrases::of(get_strings(d, part, dp, e));
           if (d.contains("months")) {
-            if (!d["months"].is_object()) e.add(dp + ".months", "must be an object of 1..12 → names");
+            if (!d["months"].is_object())
+              e.add(dp + ".months", "must be an object of 1..12 → names");
             else
               for (auto& [num, names] : d["months"].items()) {
                 int n = std::atoi(num.c_str());
@@ -261,7 +307,8 @@ Result<Flow> load_flow(const std::string& path) {
                   e.add(dp + ".months." + num, "key must be a month number 1-12");
                   continue;
                 }
-                f.dates.months[n] = Phrases::of(get_strings(d["months"], num.c_str(), dp + ".months", e));
+                f.dates.months[n] =
+                    Phrases::of(get_strings(d["months"], num.c_str(), dp + ".months", e));
               }
           }
         }
@@ -278,7 +325,8 @@ Result<Flow> load_flow(const std::string& path) {
               e.add("vocabulary.numbers." + num, "key must be a number");
               continue;
             }
-            Phrases p = Phrases::of(get_strings(v["numbers"], num.c_str(), "vocabulary.numbers", e));
+            Phrases p =
+                Phrases::of(get_strings(v["numbers"], num.c_str(), "vocabulary.numbers", e));
             for (auto& k : p.keys) f.numbers.keys.emplace_back(k, n);
           }
         }
@@ -286,6 +334,17 @@ Result<Flow> load_flow(const std::string& path) {
     }
   }
   if (!e.first.empty()) return Status::invalid(e.first);
+  for (const auto& [slot, labels] : f.fields) {
+    std::vector<std::string> names;
+    for (const auto& [lang, t] : labels) names.push_back(t);
+    f.field_names[slot] = Phrases::of(names);
+  }
+  for (const auto& [name, texts] : f.messages) {
+    std::vector<std::string> names;
+    for (const auto& [lang, t] : texts)
+      if (t.size() <= 64) names.push_back(t);
+    if (!names.empty()) f.message_names[name] = Phrases::of(names);
+  }
   return f;
 }
 
@@ -312,16 +371,21 @@ std::vector<std::string> validate_flow(const Flow& flow, const ReferenceData& re
   for (const auto& [id, n] : flow.nodes) {
     const std::string at = "nodes." + id;
     if (!contains(node_types(), n.type)) {
-      err(at + ".type", "unknown node type '" + n.type + "' (expected input, menu, confirm, action or end)");
+      err(at + ".type",
+          "unknown node type '" + n.type + "' (expected input, menu, confirm, action or end)");
       continue;
     }
     if (n.type != "action") {
-      if (n.text.empty()) err(at + ".text", "missing");
-      else check_langs(n.text, at + ".text");
+      if (n.text.empty())
+        err(at + ".text", "missing");
+      else
+        check_langs(n.text, at + ".text");
     }
     if (n.type == "input" || n.type == "menu" || n.type == "confirm") {
-      if (n.retry.empty()) err(at + ".retry", "missing (what to say when the answer is unusable)");
-      else check_langs(n.retry, at + ".retry");
+      if (n.retry.empty())
+        err(at + ".retry", "missing (what to say when the answer is unusable)");
+      else
+        check_langs(n.retry, at + ".retry");
     }
     if (n.type == "input") {
       if (!contains(input_validators(), n.input))
@@ -329,21 +393,26 @@ std::vector<std::string> validate_flow(const Flow& flow, const ReferenceData& re
       if (n.slot.empty()) err(at + ".slot", "missing");
     }
     if (n.type == "input" || n.type == "action" || n.type == "confirm") {
-      if (n.next.empty()) err(at + ".next", "missing");
-      else check_target(n.next, at + ".next");
+      if (n.next.empty())
+        err(at + ".next", "missing");
+      else
+        check_target(n.next, at + ".next");
     }
     if (n.type == "end" && !n.next.empty()) err(at + ".next", "an end node has no next");
     if (n.type == "action") {
-      if (!contains(flow_actions(), n.action)) err(at + ".action", "unknown action '" + n.action + "'");
+      if (!contains(flow_actions(), n.action))
+        err(at + ".action", "unknown action '" + n.action + "'");
       if (n.action == "create_ticket") {
         const Node* after = flow.node(n.next);
         bool has_ref = after && std::all_of(after->text.begin(), after->text.end(), [](auto& kv) {
                          return kv.second.find("{ticket_ref}") != std::string::npos;
                        });
-        if (after && !has_ref) err("nodes." + n.next + ".text", "must contain {ticket_ref} in every language");
+        if (after && !has_ref)
+          err("nodes." + n.next + ".text", "must contain {ticket_ref} in every language");
       }
     }
-    if ((n.type == "menu" || n.type == "confirm") && n.options.empty()) err(at + ".options", "missing");
+    if ((n.type == "menu" || n.type == "confirm") && n.options.empty())
+      err(at + ".options", "missing");
     for (size_t i = 0; i < n.options.size(); ++i) {
       const FlowOption& o = n.options[i];
       const std::string oat = at + ".options." + (o.id.empty() ? std::to_string(i) : o.id);
@@ -351,15 +420,21 @@ std::vector<std::string> validate_flow(const Flow& flow, const ReferenceData& re
           !std::all_of(o.id.begin(), o.id.end(), [](char c) { return c > 32 && c < 127; }))
         err(oat + ".id", "must be 1-64 printable ASCII characters");
       check_langs(o.title, oat + ".title");
-      if (!o.next.empty()) check_target(o.next, oat + ".next");
-      else if (o.command.empty()) err(oat, "needs a next node or a command");
-      else if (!contains(kOptionCommands, o.command)) err(oat + ".command", "unknown command '" + o.command + "'");
+      if (!o.next.empty())
+        check_target(o.next, oat + ".next");
+      else if (o.command.empty())
+        err(oat, "needs a next node or a command");
+      else if (!contains(kOptionCommands, o.command))
+        err(oat + ".command", "unknown command '" + o.command + "'");
     }
     for (const auto& slot : n.summary) {
-      if (!filled_slots.count(slot)) err(at + ".summary", "no input node fills slot '" + slot + "'");
+      if (!filled_slots.count(slot))
+        err(at + ".summary", "no input node fills slot '" + slot + "'");
       auto f = flow.fields.find(slot);
-      if (f == flow.fields.end()) err("fields." + slot, "missing label for summary slot");
-      else check_langs(f->second, "fields." + slot);
+      if (f == flow.fields.end())
+        err("fields." + slot, "missing label for summary slot");
+      else
+        check_langs(f->second, "fields." + slot);
     }
     if (!n.skip_unless.empty() && !filled_slots.count(n.skip_unless))
       err(at + ".skip_unless", "no input node fills slot '" + n.skip_unless + "'");
@@ -385,8 +460,10 @@ std::vector<std::string> validate_flow(const Flow& flow, const ReferenceData& re
 
   for (const auto& name : required_messages()) {
     auto it = flow.messages.find(name);
-    if (it == flow.messages.end()) err("messages." + name, "missing");
-    else check_langs(it->second, "messages." + name);
+    if (it == flow.messages.end())
+      err("messages." + name, "missing");
+    else
+      check_langs(it->second, "messages." + name);
   }
   for (const auto& [name, t] : flow.messages) check_langs(t, "messages." + name);
   for (const auto& [name, p] : flow.commands)
@@ -401,17 +478,44 @@ std::vector<std::string> validate_flow(const Flow& flow, const ReferenceData& re
   if (flow.status.empty()) err("vocabulary.status", "missing words");
   bool uses_dates = false;
   for (const auto& [id, n] : flow.nodes) uses_dates = uses_dates || n.input == "datetime";
-  if (uses_dates && (flow.dates.today.empty() || flow.dates.yesterday.empty() || flow.dates.months.size() != 12))
+  if (uses_dates &&
+      (flow.dates.today.empty() || flow.dates.yesterday.empty() || flow.dates.months.size() != 12))
     err("vocabulary.dates", "needs today, yesterday and all 12 months for a datetime input");
 
-  // Reference data must speak every language of the flow.
+  // Option titles must fit a WhatsApp list row (24 characters); buttons fall back to lists.
+  auto check_title = [&](const LocalText& t, const std::string& where) {
+    for (const auto& [lang, text] : t) {
+      size_t chars = 0;
+      for (unsigned char c : text) chars += (c & 0xC0) != 0x80;
+      if (chars > kMaxOptionTitle)
+        err(where + "." + lang,
+            "option title longer than " + std::to_string(kMaxOptionTitle) + " characters");
+    }
+  };
+  for (const auto& [id, n] : flow.nodes)
+    for (const auto& o : n.options)
+      check_title(o.title, "nodes." + id + ".options." + o.id + ".title");
+  for (const char* name :
+       {"other_district", "dont_know", "yes", "no", "new_complaint", "continue"}) {
+    auto it = flow.messages.find(name);
+    if (it != flow.messages.end()) check_title(it->second, std::string("messages.") + name);
+  }
+  for (const auto& [slot, labels] : flow.fields) check_title(labels, "fields." + slot);
+
+  // Reference data must speak every language of the flow, in titles that fit.
   for (const auto& c : ref.categories) {
     check_langs(c.name, "categories." + c.code + ".name");
     check_langs(c.short_name, "categories." + c.code + ".short_name");
+    check_title(c.short_name, "categories." + c.code + ".short_name");
   }
   for (const auto& d : ref.districts) {
     check_langs(d.name, "districts." + d.code + ".name");
-    for (const auto& p : d.police_stations) check_langs(p.name, "districts." + d.code + ".police_stations." + p.code + ".name");
+    check_title(d.name, "districts." + d.code + ".name");
+    for (const auto& p : d.police_stations) {
+      const std::string at = "districts." + d.code + ".police_stations." + p.code + ".name";
+      check_langs(p.name, at);
+      check_title(p.name, at);
+    }
   }
   return errors;
 }

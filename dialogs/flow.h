@@ -26,22 +26,22 @@
 namespace nivaran::dialogs {
 
 struct FlowOption {
-  std::string id;       // ASCII, ≤ 64 bytes: what a button sends back
+  std::string id;  // ASCII, ≤ 64 bytes: what a button sends back
   LocalText title;
-  std::string next;     // node to go to, or
-  std::string command;  // a command to run: "edit", "cancel", "restart", "help"
+  std::string next;               // node to go to, or
+  std::string command;            // a command to run: "edit", "cancel", "restart", "help"
   std::vector<std::string> keys;  // phonetic keys of the titles and `words` (built by load_flow)
 };
 
 struct Node {
   std::string id;
-  std::string type;      // input, menu, confirm, action, end
-  LocalText text;        // what the bot says on entering the node
-  LocalText retry;       // what it says when the answer is unusable (with an example)
-  std::string input;     // input nodes: the validator
-  std::string slot;      // input nodes: where the answer goes
-  bool optional = false; // input nodes: "don't know" / "skip" accepted (slot set to "")
-  int min_length = 0;    // text inputs: minimum characters
+  std::string type;         // input, menu, confirm, action, end
+  LocalText text;           // what the bot says on entering the node
+  LocalText retry;          // what it says when the answer is unusable (with an example)
+  std::string input;        // input nodes: the validator
+  std::string slot;         // input nodes: where the answer goes
+  bool optional = false;    // input nodes: "don't know" / "skip" accepted (slot set to "")
+  int min_length = 0;       // text inputs: minimum characters
   std::string skip_unless;  // skip the node when this slot is empty or null
   std::string next;
   std::vector<FlowOption> options;   // menu, confirm
@@ -54,14 +54,20 @@ struct Flow {
   std::string start;                   // first node of an episode
   std::vector<std::string> languages;  // every text must exist in each; first is the default
   std::map<std::string, Node> nodes;
-  std::map<std::string, LocalText> messages;   // engine messages by name
-  std::map<std::string, LocalText> fields;     // slot → label, for the summary and edit menu
-  std::map<std::string, Phrases> commands;     // help, cancel, restart, back, lang_hi, lang_en
-  Phrases emergency;                           // danger-to-life words
+  std::map<std::string, LocalText> messages;     // engine messages by name
+  std::map<std::string, LocalText> fields;       // slot → label, for the summary and edit menu
+  std::map<std::string, Phrases> field_names;    // slot → its labels in every language, prepared
+  std::map<std::string, Phrases> message_names;  // short messages used as option titles, prepared
+  std::map<std::string, Phrases> commands;       // help, cancel, restart, back, lang_hi, lang_en
+  Phrases emergency;                             // danger-to-life words
   Phrases yes, no, dont_know, skip;
-  Phrases greetings;    // a first message that only greets tells no story
+  Phrases greetings;        // a first message that only greets tells no story
+  Phrases english_markers;  // two of them in a first message: the citizen writes English
   Phrases status;       // "स्थिति", "status": followed by an optional ticket reference
   Phrases child_words;  // an emergency about a child also gets the child helpline
+  Phrases place_words;  // "रोड", "bazar", "चौराहा": a story's place is the word before one,
+  Phrases place_markers;    // or the place word with "के पास" / "ke bahar" after it;
+  Phrases not_place_names;  // never a place name: "मेरे गाँव" names no place
   NumberWords numbers;
   DateWords dates;
   int idle_minutes = 120;  // after this long, an unfinished complaint is offered to resume

@@ -1,8 +1,7 @@
 #include "dialogs/flow.h"
 
-#include <fstream>
-
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "dialogs/test_fixtures.h"
@@ -134,6 +133,13 @@ TEST_CASE("validate_flow finds missing translations and unknown validators", "[f
     j["nodes"]["confirm"]["options"][0]["id"] = std::string(65, 'y');
     auto errors = errors_of("longid", j);
     CHECK(has_error(errors, ".id: must be 1-64 printable ASCII characters"));
+  }
+  SECTION("an option title too long for a WhatsApp list row") {
+    json j = real_flow_json();
+    j["nodes"]["confirm"]["options"][0]["title"]["hi"] = "हाँ, मेरी शिकायत अभी दर्ज कर दीजिए";
+    auto errors = errors_of("longtitle", j);
+    CHECK(has_error(errors,
+                    "nodes.confirm.options.yes.title.hi: option title longer than 24 characters"));
   }
   SECTION("every error names the file") {
     json j = real_flow_json();

@@ -52,7 +52,8 @@ std::optional<int> match_number(const Utterance& u, const NumberWords& numbers) 
   }
   if (words.size() != start + 1) return std::nullopt;
   const std::string& w = words[start];
-  if (!w.empty() && w.size() <= 3 && std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; }))
+  if (!w.empty() && w.size() <= 3 &&
+      std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return std::stoi(w);
   for (const auto& [key, n] : numbers.keys)
     if (key == w) return n;
@@ -102,7 +103,8 @@ int best_window_distance(const std::vector<std::string>& words, const std::strin
   int best = INT_MAX;
   size_t key_words = static_cast<size_t>(std::count(key.begin(), key.end(), ' ')) + 1;
   int budget = typo_budget(key.size());
-  for (size_t len = std::max<size_t>(1, key_words > 1 ? key_words - 1 : 1); len <= key_words + 1; ++len) {
+  for (size_t len = std::max<size_t>(1, key_words > 1 ? key_words - 1 : 1); len <= key_words + 1;
+       ++len) {
     for (size_t i = 0; i + len <= words.size(); ++i) {
       std::string window = words[i];
       for (size_t k = 1; k < len; ++k) window += " " + words[i + k];
@@ -156,17 +158,42 @@ NameMatch match_police_station(const Utterance& u, const District& district) {
   return m;
 }
 
+namespace {
+
+bool is_vowel(char c) { return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u'; }
+
+// Two words are the same keyword: equal; the same stem with another Hindi ending ("lauta" /
+// "laute", "chhedta" / "chhedti"); or, for long words, one typo apart.
+bool same_word(const std::string& said, const std::string& keyword) {
+  if (said == keyword) return true;
+  const size_t n = said.size();
+  if (n >= 4 && n == keyword.size() && is_vowel(said.back()) && is_vowel(keyword.back()) &&
+      said.compare(0, n - 1, keyword, 0, n - 1) == 0)
+    return true;
+  return keyword.size() >= 6 && edit_distance(said, keyword, 1) <= 1;
+}
+
+// The keyword's words occur one after another in the utterance's words.
+bool keyword_occurs(const std::vector<std::string>& words, const std::vector<std::string>& kw) {
+  if (kw.empty() || kw.size() > words.size()) return false;
+  for (size_t i = 0; i + kw.size() <= words.size(); ++i) {
+    bool all = true;
+    for (size_t k = 0; k < kw.size() && all; ++k) all = same_word(words[i + k], kw[k]);
+    if (all) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::vector<std::string> guess_categories(const Utterance& u, const ReferenceData& ref) {
-  std::vector<std::string> words = split_words(u.key);
+  const std::vector<std::string> words = split_words(u.key);
   std::map<std::string, int> score;
   for (const auto& c : ref.categories) {
     for (const auto& k : c.keyword_keys) {
-      bool hit = contains_phrase(u.key, k);
-      if (!hit && k.size() >= 6 && k.find(' ') == std::string::npos) {
-        for (const auto& w : words)
-          if (edit_distance(w, k, 1) <= 1) hit = true;
-      }
-      if (hit) score[c.code] += 1 + static_cast<int>(std::count(k.begin(), k.end(), ' '));
+      std::vector<std::string> kw = split_words(k);
+      // Longer phrases say more: "paise kat" outweighs "bank".
+      if (keyword_occurs(words, kw)) score[c.code] += static_cast<int>(kw.size());
     }
   }
   int best = 0;
@@ -199,11 +226,14 @@ std::optional<std::string> match_mobile(const std::string& raw) {
   if (!cur.empty()) numbers.push_back(cur);
   std::optional<std::string> found;
   for (std::string n : numbers) {
-    if (n.size() == 12 && n.rfind("91", 0) == 0) n = n.substr(2);
-    else if (n.size() == 13 && n.rfind("091", 0) == 0) n = n.substr(3);
-    else if (n.size() == 11 && n[0] == '0') n = n.substr(1);
+    if (n.size() == 12 && n.rfind("91", 0) == 0)
+      n = n.substr(2);
+    else if (n.size() == 13 && n.rfind("091", 0) == 0)
+      n = n.substr(3);
+    else if (n.size() == 11 && n[0] == '0')
+      n = n.substr(1);
     if (n.size() != 10 || n[0] < '6') return std::nullopt;  // a number, but not a mobile
-    if (found && *found != n) return std::nullopt;            // two different numbers
+    if (found && *found != n) return std::nullopt;          // two different numbers
     found = n;
   }
   return found;
@@ -211,11 +241,11 @@ std::optional<std::string> match_mobile(const std::string& raw) {
 
 std::optional<std::string> match_name(const std::string& raw) {
   std::string name = clean_text(raw);
-  Utterance u = Utterance::of(name);
+  std::string form = match_form(name);  // Devanagari digits become ASCII here
   size_t letters = 0;
-  for (char c : u.key) {
+  for (unsigned char c : form) {
     if (c >= '0' && c <= '9') return std::nullopt;
-    if (c != ' ') ++letters;
+    if (c != ' ' && (c & 0xC0) != 0x80) ++letters;  // count code points
   }
   if (letters < 2 || name.size() > 180) return std::nullopt;
   return name;

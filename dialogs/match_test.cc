@@ -17,7 +17,8 @@ std::string one(const NameMatch& m) { return m.codes.size() == 1 ? m.codes.front
 
 }  // namespace
 
-TEST_CASE("districts are recognised in any script, with typos and extra words", "[match][district]") {
+TEST_CASE("districts are recognised in any script, with typos and extra words",
+          "[match][district]") {
   struct Case {
     const char* said;
     const char* district;
@@ -174,7 +175,8 @@ TEST_CASE("names are accepted when they look like names", "[match][name]") {
   CHECK_FALSE(match_name(""));
 }
 
-TEST_CASE("menu choices by number, Devanagari digit, number word, button or text", "[match][menu]") {
+TEST_CASE("menu choices by number, Devanagari digit, number word, button or text",
+          "[match][menu]") {
   const std::vector<MenuItem> items = {
       {"cat:theft", Phrases::of({"चोरी / लूट", "Theft / robbery"}).keys},
       {"cat:cyber_fraud", Phrases::of({"साइबर / ऑनलाइन ठगी", "Cyber / online fraud"}).keys},
@@ -186,14 +188,36 @@ TEST_CASE("menu choices by number, Devanagari digit, number word, button or text
     int index;  // -1: none
   };
   const Case cases[] = {
-      {"1", "", 0},          {"2", "", 1},           {"3", "", 2},         {"१", "", 0},
-      {"२", "", 1},          {"३", "", 2},           {"एक", "", 0},        {"दो", "", 1},
-      {"तीन", "", 2},        {"ek", "", 0},          {"do", "", 1},        {"teen", "", 2},
-      {"one", "", 0},        {"Two", "", 1},         {"three", "", 2},     {"option 2", "", 1},
-      {"नंबर ३", "", 2},     {"no. 1", "", 0},       {"2.", "", 1},        {" 3 ", "", 2},
-      {"", "cat:theft", 0},  {"", "cat:women_safety", 2}, {"चोरी / लूट", "", 0},
-      {"Theft / robbery", "", 0}, {"theft robbery", "", 0}, {"Women's safety", "", 2},
-      {"4", "", -1},         {"0", "", -1},          {"चार", "", -1},      {"xyz", "", -1},
+      {"1", "", 0},
+      {"2", "", 1},
+      {"3", "", 2},
+      {"१", "", 0},
+      {"२", "", 1},
+      {"३", "", 2},
+      {"एक", "", 0},
+      {"दो", "", 1},
+      {"तीन", "", 2},
+      {"ek", "", 0},
+      {"do", "", 1},
+      {"teen", "", 2},
+      {"one", "", 0},
+      {"Two", "", 1},
+      {"three", "", 2},
+      {"option 2", "", 1},
+      {"नंबर ३", "", 2},
+      {"no. 1", "", 0},
+      {"2.", "", 1},
+      {" 3 ", "", 2},
+      {"", "cat:theft", 0},
+      {"", "cat:women_safety", 2},
+      {"चोरी / लूट", "", 0},
+      {"Theft / robbery", "", 0},
+      {"theft robbery", "", 0},
+      {"Women's safety", "", 2},
+      {"4", "", -1},
+      {"0", "", -1},
+      {"चार", "", -1},
+      {"xyz", "", -1},
       {"", "cat:unknown", -1},
   };
   for (const auto& c : cases) {
@@ -203,7 +227,8 @@ TEST_CASE("menu choices by number, Devanagari digit, number word, button or text
   }
 }
 
-TEST_CASE("categories are guessed from free text in Hindi, Hinglish and English", "[match][category]") {
+TEST_CASE("categories are guessed from free text in Hindi, Hinglish and English",
+          "[match][category]") {
   struct Case {
     const char* said;
     const char* category;
@@ -253,21 +278,147 @@ TEST_CASE("yes, no and don't-know words in every spelling", "[match][vocabulary]
     CHECK(flow().no.equals(Utterance::of(w)));
     CHECK_FALSE(flow().yes.equals(Utterance::of(w)));
   }
-  for (const char* w : {"पता नहीं", "pata nahi", "pta nahi", "don't know", "dont know", "मालूम नहीं"}) {
+  for (const char* w :
+       {"पता नहीं", "pata nahi", "pta nahi", "don't know", "dont know", "मालूम नहीं"}) {
     INFO(w);
     CHECK(flow().dont_know.equals(Utterance::of(w)));
   }
 }
 
 TEST_CASE("emergency words are found inside longer messages", "[match][emergency]") {
-  for (const char* w : {"बचाओ", "बचाओ!! कोई है", "वो लोग मुझे मार रहे हैं", "घर में आग लगी है", "bachao",
-                        "maar rahe hai log", "my son was kidnapped", "अपहरण हो गया", "गोली चल रही है"}) {
+  for (const char* w :
+       {"बचाओ", "बचाओ!! कोई है", "वो लोग मुझे मार रहे हैं", "घर में आग लगी है", "bachao",
+        "maar rahe hai log", "my son was kidnapped", "अपहरण हो गया", "गोली चल रही है"}) {
     INFO(w);
     CHECK(flow().emergency.occurs_in(Utterance::of(w)));
   }
   for (const char* w : {"मेरा फोन चोरी हो गया", "help", "मदद", "kal raat marpeet hui thi"}) {
     INFO(w);
     CHECK_FALSE(flow().emergency.occurs_in(Utterance::of(w)));
+  }
+}
+
+TEST_CASE("commands are understood in Hindi, Hinglish and English", "[match][commands]") {
+  struct Case {
+    const char* said;
+    const char* command;
+  };
+  const Case cases[] = {
+      {"मदद", "help"},
+      {"Madad", "help"},
+      {"help", "help"},
+      {"HELP", "help"},
+      {"सहायता", "help"},
+      {"मदद चाहिए", "help"},
+      {"रद्द", "cancel"},
+      {"रद्द करें", "cancel"},
+      {"radd karo", "cancel"},
+      {"cancel", "cancel"},
+      {"Cancel.", "cancel"},
+      {"कैंसल", "cancel"},
+      {"नई शिकायत", "restart"},
+      {"nayi shikayat", "restart"},
+      {"nai shikayat", "restart"},
+      {"new complaint", "restart"},
+      {"start over", "restart"},
+      {"शुरू से", "restart"},
+      {"पीछे", "back"},
+      {"peeche", "back"},
+      {"piche", "back"},
+      {"back", "back"},
+      {"वापस", "back"},
+      {"English", "lang_en"},
+      {"english", "lang_en"},
+      {"इंग्लिश", "lang_en"},
+      {"अंग्रेज़ी", "lang_en"},
+      {"अंग्रेजी", "lang_en"},
+      {"angrezi", "lang_en"},
+      {"हिंदी", "lang_hi"},
+      {"हिन्दी", "lang_hi"},
+      {"Hindi", "lang_hi"},
+      {"hindi mein", "lang_hi"},
+      {"आगे बढ़ें", "continue"},
+      {"continue", "continue"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.said);
+    std::string found;
+    for (const auto& [name, words] : flow().commands)
+      if (words.equals(Utterance::of(c.said))) found = name;
+    CHECK(found == c.command);
+  }
+  for (const char* said :
+       {"मेरी मदद कीजिए मेरा फोन चोरी हुआ", "help me file", "hindustan", "back side"}) {
+    INFO(said);
+    for (const auto& [name, words] : flow().commands)
+      CHECK_FALSE(words.equals(Utterance::of(said)));
+  }
+}
+
+TEST_CASE("more complaints in the words citizens use", "[match][category]") {
+  struct Case {
+    const char* said;
+    const char* category;
+  };
+  const Case cases[] = {
+      {"रास्ते में मेरी चेन छीन ली", "theft"},
+      {"ghar me chori ho gayi", "theft"},
+      {"my purse was snatched", "theft"},
+      {"dukaan ka taala tod ke chor saman le gaye", "theft"},
+      {"phonepe par fraud", "cyber_fraud"},
+      {"kisi ne link bheja aur account khali", "cyber_fraud"},
+      {"लॉटरी के नाम पर ठगी", "cyber_fraud"},
+      {"my facebook account was hacked", "cyber_fraud"},
+      {"loan app wale dhamka rahe", "cyber_fraud"},
+      {"पति दहेज के लिए मारता है", "women_safety"},
+      {"someone is stalking my sister", "women_safety"},
+      {"गंदे मैसेज भेजता है", "women_safety"},
+      {"पड़ोसियों ने लाठी से हमला किया", "assault"},
+      {"they attacked my father", "assault"},
+      {"jaan se maarne ki dhamki", "assault"},
+      {"भाइयों ने खेत की मेड़ काट दी", "land_dispute"},
+      {"plot par kabja", "land_dispute"},
+      {"someone grabbed my land", "land_dispute"},
+      {"बच्चा स्कूल से घर नहीं लौटा", "missing_person"},
+      {"my brother is missing since monday", "missing_person"},
+      {"रोज़ जाम लगता है", "traffic"},
+      {"galat challan kat gaya", "traffic"},
+      {"सिपाही ने बदतमीजी की", "police_conduct"},
+      {"thane me fir nahi likhi", "police_conduct"},
+      {"the constable asked for a bribe", "police_conduct"},
+      {"whatsapp par afwah faila rahe", "objectionable_post"},
+      {"भड़काऊ वीडियो वायरल", "objectionable_post"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.said);
+    auto got = guess_categories(Utterance::of(c.said), ref());
+    REQUIRE_FALSE(got.empty());
+    CHECK(got.front() == c.category);
+  }
+  for (const char* said : {"नमस्ते", "hello sir", "मुझे शिकायत करनी है", "1", ""}) {
+    INFO(said);
+    CHECK(guess_categories(Utterance::of(said), ref()).empty());
+  }
+}
+
+TEST_CASE("number words choose menu items in every script", "[match][menu]") {
+  std::vector<MenuItem> items(10);
+  for (size_t i = 0; i < items.size(); ++i) items[i].id = "item" + std::to_string(i + 1);
+  struct Case {
+    const char* said;
+    int number;
+  };
+  const Case cases[] = {
+      {"चार", 4},  {"char", 4}, {"four", 4}, {"पांच", 5},   {"पाँच", 5},    {"paanch", 5},
+      {"five", 5}, {"छह", 6},   {"six", 6},  {"सात", 7},   {"saat", 7},   {"आठ", 8},
+      {"aath", 8}, {"नौ", 9},   {"nau", 9},  {"दस", 10},   {"das", 10},   {"ten", 10},
+      {"10", 10},  {"१०", 10},  {"पहला", 1}, {"dusra", 2}, {"teesra", 3}, {"४", 4},
+  };
+  for (const auto& c : cases) {
+    INFO(c.said);
+    auto got = match_choice(Utterance::of(c.said), items, flow().numbers);
+    REQUIRE(got);
+    CHECK(static_cast<int>(*got) + 1 == c.number);
   }
 }
 

@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 #include "dialogs/text.h"
 
@@ -123,7 +122,8 @@ void parse_districts(const json& root, Reader& r, ReferenceData& ref) {
     }
     District out;
     out.code = r.string(d, path, "code");
-    if (!out.code.empty() && !is_code(out.code)) r.fail(path + ".code", "must be lower-case a-z, 0-9, _");
+    if (!out.code.empty() && !is_code(out.code))
+      r.fail(path + ".code", "must be lower-case a-z, 0-9, _");
     if (!seen.insert(out.code).second) r.fail(path + ".code", "duplicate district " + out.code);
     path = "districts." + out.code;
     out.name = r.local(d, path, "name");
@@ -140,7 +140,8 @@ void parse_districts(const json& root, Reader& r, ReferenceData& ref) {
       } else {
         for (auto& [cell, v] : d["cells"].items()) {
           if (std::find(known_cells().begin(), known_cells().end(), cell) == known_cells().end())
-            r.fail(path + ".cells." + cell, "unknown cell (expected social_media, cyber, women, nodal)");
+            r.fail(path + ".cells." + cell,
+                   "unknown cell (expected social_media, cyber, women, nodal)");
           out.cells[cell] = r.local(d["cells"], path + ".cells", cell.c_str());
         }
       }
@@ -159,8 +160,10 @@ void parse_districts(const json& root, Reader& r, ReferenceData& ref) {
         }
         PoliceStation st;
         st.code = r.string(ps[k], pp, "code");
-        if (!st.code.empty() && !is_code(st.code)) r.fail(pp + ".code", "must be lower-case a-z, 0-9, _");
-        if (!ps_seen.insert(st.code).second) r.fail(pp + ".code", "duplicate police station " + st.code);
+        if (!st.code.empty() && !is_code(st.code))
+          r.fail(pp + ".code", "must be lower-case a-z, 0-9, _");
+        if (!ps_seen.insert(st.code).second)
+          r.fail(pp + ".code", "duplicate police station " + st.code);
         pp = path + ".police_stations." + st.code;
         st.name = r.local(ps[k], pp, "name");
         st.variants = r.strings(ps[k], pp, "variants");
@@ -188,7 +191,8 @@ void parse_categories(const json& root, Reader& r, ReferenceData& ref) {
     }
     Category out;
     out.code = r.string(c, path, "code");
-    if (!out.code.empty() && !is_code(out.code)) r.fail(path + ".code", "must be lower-case a-z, 0-9, _");
+    if (!out.code.empty() && !is_code(out.code))
+      r.fail(path + ".code", "must be lower-case a-z, 0-9, _");
     if (!seen.insert(out.code).second) r.fail(path + ".code", "duplicate category " + out.code);
     path = "categories." + out.code;
     out.name = r.local(c, path, "name");
@@ -198,7 +202,8 @@ void parse_categories(const json& root, Reader& r, ReferenceData& ref) {
     out.cell = r.string(c, path, "cell");
     if (!out.cell.empty() &&
         std::find(known_cells().begin(), known_cells().end(), out.cell) == known_cells().end())
-      r.fail(path + ".cell", "unknown cell '" + out.cell + "' (expected social_media, cyber, women, nodal)");
+      r.fail(path + ".cell",
+             "unknown cell '" + out.cell + "' (expected social_media, cyber, women, nodal)");
     out.priority = r.string(c, path, "priority");
     if (!out.priority.empty() && out.priority != "normal" && out.priority != "high")
       r.fail(path + ".priority", "must be \"normal\" or \"high\"");

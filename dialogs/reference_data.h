@@ -25,10 +25,10 @@ struct PoliceStation {
 };
 
 struct District {
-  std::string code;            // bareilly, badaun, pilibhit, shahjahanpur
+  std::string code;  // bareilly, badaun, pilibhit, shahjahanpur
   LocalText name;
   std::vector<std::string> variants;
-  std::string ticket_prefix;   // "BLY": the start of this district's ticket references
+  std::string ticket_prefix;  // "BLY": the start of this district's ticket references
   std::vector<PoliceStation> police_stations;
   std::map<std::string, LocalText> cells;  // social_media, cyber, women, nodal → desk name
   std::vector<std::string> keys;           // phonetic keys of names and variants
@@ -40,9 +40,9 @@ struct Helpline {
 };
 
 struct Category {
-  std::string code;               // theft, cyber_fraud, ... (DESIGN.md)
-  LocalText name;                 // full name
-  LocalText short_name;           // ≤ 20 characters, for buttons and list rows
+  std::string code;                   // theft, cyber_fraud, ... (DESIGN.md)
+  LocalText name;                     // full name
+  LocalText short_name;               // ≤ 20 characters, for buttons and list rows
   std::vector<std::string> keywords;  // words that suggest this category, any script
   std::vector<std::string> keyword_keys;
   std::vector<std::string> keys;  // phonetic keys of code and names, for menu choice by text

@@ -1,9 +1,8 @@
 #include "dialogs/reference_data.h"
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
-
-#include <catch2/catch.hpp>
 
 #include "dialogs/test_fixtures.h"
 
@@ -30,9 +29,9 @@ TEST_CASE("the real reference data loads with four districts and ten categories"
     CHECK(d->cells.size() == 4);
   }
   REQUIRE(ref.categories.size() == 10);
-  for (const char* code : {"theft", "cyber_fraud", "women_safety", "assault", "land_dispute",
-                           "missing_person", "traffic", "police_conduct", "objectionable_post",
-                           "other"}) {
+  for (const char* code :
+       {"theft", "cyber_fraud", "women_safety", "assault", "land_dispute", "missing_person",
+        "traffic", "police_conduct", "objectionable_post", "other"}) {
     INFO(code);
     CHECK(ref.find_category(code) != nullptr);
   }
@@ -88,7 +87,8 @@ TEST_CASE("reference data errors name the file and the field", "[reference]") {
       "name": {"hi": "चोरी", "en": "Theft"}, "cell": "cyber", "priority": "asap"}]})");
     auto r = load_reference_data(dists, p);
     REQUIRE_FALSE(r.ok());
-    CHECK(r.status().message() == p + ": categories.theft.priority: must be \"normal\" or \"high\"");
+    CHECK(r.status().message() ==
+          p + ": categories.theft.priority: must be \"normal\" or \"high\"");
   }
 }
 

@@ -1,9 +1,8 @@
 // Test-only: the real flow and reference data from the source tree, loaded once.
 #pragma once
 
-#include <string>
-
 #include <catch2/catch.hpp>
+#include <string>
 
 #include "dialogs/flow.h"
 #include "dialogs/reference_data.h"

@@ -11,7 +11,10 @@ TEST_CASE("clean_text keeps case and punctuation, collapses white space", "[text
 }
 
 TEST_CASE("clean_text turns invalid UTF-8 into a replacement character", "[text]") {
-  CHECK(clean_text(std::string("ab\xff" "cd")) == "ab\xEF\xBF\xBD" "cd");
+  CHECK(clean_text(std::string("ab\xff"
+                               "cd")) ==
+        "ab\xEF\xBF\xBD"
+        "cd");
 }
 
 TEST_CASE("match_form folds case, digits, punctuation and chandrabindu", "[text]") {
@@ -40,10 +43,18 @@ TEST_CASE("phonetic_key spells Devanagari and Hinglish alike", "[text]") {
     const char* b;
   };
   const Case same[] = {
-      {"बरेली", "bareli"},   {"पीलीभीत", "pilibhit"},      {"पीलीभीत", "Pilibheet"},
-      {"चोरी", "chori"},     {"शाहजहांपुर", "shahjahanpur"}, {"कोतवाली", "kotwali"},
-      {"फरीदपुर", "faridpur"}, {"हाँ", "haan"},            {"जमीन", "ज़मीन"},
-      {"किडनैप", "kidnaip"}, {"बिथरी", "bithri"},          {"तीन", "teen"},
+      {"बरेली", "bareli"},
+      {"पीलीभीत", "pilibhit"},
+      {"पीलीभीत", "Pilibheet"},
+      {"चोरी", "chori"},
+      {"शाहजहांपुर", "shahjahanpur"},
+      {"कोतवाली", "kotwali"},
+      {"फरीदपुर", "faridpur"},
+      {"हाँ", "haan"},
+      {"जमीन", "ज़मीन"},
+      {"किडनैप", "kidnaip"},
+      {"बिथरी", "bithri"},
+      {"तीन", "teen"},
   };
   for (const auto& c : same) {
     INFO(c.a << " vs " << c.b);

@@ -67,7 +67,7 @@ TEST_CASE("a citizen files a grievance in the terminal and the ticket is in Redi
   auto cfg = test_config(redis_server.port(), "http://127.0.0.1:9");
   std::string path = write_temp("chat.json", cfg.dump());
   std::string input =
-      "नमस्ते\n1\nबरेली\nपता नहीं\nकल रात मेरी मोटरसाइकिल चोरी हो गई\nराम कुमार\n९८७६५४३२१०\nहाँ\nहाँ\n";
+      "नमस्ते\n1\nबरेली\nपता नहीं\nकिला पुल के पास\nकल रात 11 बजे\nकल रात मेरी मोटरसाइकिल चोरी हो गई\nराम कुमार\n९८७६५४३२१०\nहाँ\nहाँ\n";
   std::string out, err;
   REQUIRE(run_nivaran({"chat", "--config", path, "--user", "ram"}, input, out, err) == 0);
   std::smatch m;

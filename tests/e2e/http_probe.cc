@@ -2,10 +2,12 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace nivaran::testing {
@@ -42,9 +44,14 @@ ProbeResponse probe(int port, const ProbeRequest& req) {
   }
   wire += "\r\n";
   if (req.send_body) wire += req.body;
+  // Send in slices and stop as soon as the server answers, as a good client does: a server may
+  // refuse a large body after its first bytes and close the connection.
   size_t sent = 0;
   while (sent < wire.size()) {
-    ssize_t n = send(fd, wire.data() + sent, wire.size() - sent, MSG_NOSIGNAL);
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 0) > 0) break;
+    size_t slice = std::min<size_t>(wire.size() - sent, 16384);
+    ssize_t n = send(fd, wire.data() + sent, slice, MSG_NOSIGNAL);
     if (n <= 0) break;
     sent += static_cast<size_t>(n);
   }

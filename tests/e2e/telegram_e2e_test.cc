@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <atomic>
 #include <thread>
 
 #include "bot/keys.h"
@@ -87,8 +88,9 @@ struct World {
 };
 
 const std::vector<std::string> kConversation = {
-    "/start",   "1",           "बरेली", "पता नहीं", "कल रात मेरी मोटरसाइकिल घर के बाहर से चोरी हो गई",
-    "राम कुमार", "9876543210", "हाँ" /* consent */, "हाँ" /* confirm */};
+    "/start",      "1",         "बरेली",      "पता नहीं", "पुराना शहर, किला पुल के पास", "कल रात 11 बजे",
+    "कल रात मेरी मोटरसाइकिल घर के बाहर से चोरी हो गई", "राम कुमार", "9876543210",
+    "हाँ" /* consent */, "हाँ" /* confirm */};
 
 }  // namespace
 
@@ -206,9 +208,8 @@ TEST_CASE("bad requests get a clear 4xx and never hurt the process", "[e2e][tele
   };
   std::vector<Case> cases;
   {
-    ProbeRequest big = webhook("");
-    big.content_length = 2 * 1024 * 1024;
-    big.send_body = false;  // refused from Content-Length alone, before any body is read
+    // Refused from its Content-Length: the server stops reading after the first chunk.
+    ProbeRequest big = webhook("{\"update_id\": 1, \"pad\": \"" + std::string(2 << 20, 'x') + "\"}");
     cases.push_back({"2 MB body", big, 413, "larger than"});
   }
   cases.push_back({"not JSON", webhook("this is not json"), 400, "not valid JSON"});
@@ -274,4 +275,32 @@ TEST_CASE("metrics are served in the Prometheus text format", "[e2e]") {
   auto m = get(w.bot->port(), "/metrics");
   CHECK(m.status == 200);
   CHECK(m.body.find("nivaran_messages_processed_total 1") != std::string::npos);
+}
+
+TEST_CASE("two serve processes sharing one Redis lose no update of a chat they both receive",
+          "[e2e][telegram][concurrency]") {
+  World w;
+  BotProcess second(test_config(w.redis_server.port(), w.fake.base_url()));
+  second.start();
+  REQUIRE(w.send(text_update(6700, 7008, "नमस्ते")).status == 200);
+  constexpr int kRounds = 10;
+  std::atomic<int> ok{0};
+  std::thread a([&] {
+    for (int i = 0; i < kRounds; ++i) {
+      ok += w.send(text_update(6800 + i, 7008, "हेलो")).status == 200;
+    }
+  });
+  std::thread b([&] {
+    for (int i = 0; i < kRounds; ++i) {
+      ok += post(second.port(), "/webhook/telegram", text_update(6900 + i, 7008, "मदद"), kSecret)
+                .status == 200;
+    }
+  });
+  a.join();
+  b.join();
+  CHECK(ok == 2 * kRounds);
+  CHECK(w.session_version("7008") == 1 + 2 * kRounds);
+  // Both processes' outbox workers share the replies; each is sent once.
+  CHECK(w.sent_messages(1 + 2 * kRounds).size() == 1 + 2 * kRounds);
+  CHECK(second.stop() == 0);
 }

@@ -47,6 +47,8 @@ const std::vector<std::string> kConversation = {
     "1",                                              // category: चोरी / लूट
     "बरेली",                                          // district
     "पता नहीं",                                       // police station
+    "पुराना शहर, किला पुल के पास",                    // place
+    "कल रात 11 बजे",                                  // time
     "कल रात मेरी मोटरसाइकिल घर के बाहर से चोरी हो गई",  // description
     "राम कुमार",                                      // name
     "98765 43210",                                    // mobile

@@ -93,6 +93,17 @@ Result<std::string> ConversationStore::next_ticket_ref(const std::string& prefix
   return prefix + "-" + yy + "-" + number;
 }
 
+Result<std::string> ConversationStore::ticket_status_for(const std::string& ref,
+                                                         const std::string& platform,
+                                                         const std::string& user_id) {
+  if (ref.empty()) return std::string();
+  auto r = redis_.command({"HMGET", keys::ticket(ref), "platform", "user_id", "status"});
+  if (!r.ok()) return r.status();
+  if (r->is_error() || r->elements.size() != 3) return Status::unavailable("Redis: " + r->str);
+  if (r->elements[0].str != platform || r->elements[1].str != user_id) return std::string();
+  return r->elements[2].str;
+}
+
 Result<ConversationStore::Outcome> ConversationStore::commit(const ConversationCommit& c) {
   const std::string none = "nv:none";
   std::vector<std::string> keys_list = {

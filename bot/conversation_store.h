@@ -59,6 +59,11 @@ class ConversationStore {
   // A number taken by a commit that then lost a race is skipped, never reissued.
   Result<std::string> next_ticket_ref(const std::string& prefix, int64_t now_ms);
 
+  // The status of ticket `ref` when it was filed from this platform account; "" when there is
+  // no such ticket or it belongs to someone else (the two are not told apart).
+  Result<std::string> ticket_status_for(const std::string& ref, const std::string& platform,
+                                        const std::string& user_id);
+
   // Applies the commit atomically, or nothing at all.
   Result<Outcome> commit(const ConversationCommit& c);
 

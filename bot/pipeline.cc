@@ -110,6 +110,16 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
         for (auto& r : step.replies) replace_all(r.text, "{ticket_ref}", c.new_ticket_ref);
       } else if (effect.type == "attach_to_ticket") {
         c.attach_ticket_ref = effect.data.value("ticket", "");
+      } else if (effect.type == "ticket_status") {
+        auto status = store_.ticket_status_for(effect.data.value("ticket", ""), msg.platform,
+                                               msg.user_id);
+        if (!status.ok()) return status.status();
+        std::string key = status->empty() ? "ticket_not_found" : "ticket_status_" + status.value();
+        auto text = flow_.messages.find(key);
+        std::string said = text == flow_.messages.end()
+                               ? status.value()
+                               : dialogs::text_in(text->second, step.session.lang);
+        for (auto& r : step.replies) replace_all(r.text, "{ticket_status}", said);
       }
     }
     step.session.updated_at_ms = now;

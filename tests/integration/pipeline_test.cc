@@ -236,3 +236,30 @@ TEST_CASE("ticket references are unique across processes", "[pipeline][redis][co
   CHECK(all.count("PBT-26-000001") == 1);
   CHECK(all.count("PBT-26-000400") == 1);
 }
+
+TEST_CASE("a citizen can ask the status of their own ticket but not of someone else's",
+          "[pipeline][redis][status]") {
+  RedisFixture f;
+  int64_t now = 1795000000000;
+  Harness h(*f.redis, &now);
+  std::string ref;
+  for (size_t i = 0; i < kConversation.size(); ++i) {
+    auto r = h.say("5005", kConversation[i], "s" + std::to_string(i));
+    REQUIRE(r.ok());
+    if (!r->ticket_ref.empty()) ref = r->ticket_ref;
+  }
+  REQUIRE_FALSE(ref.empty());
+
+  auto own = h.say("5005", "स्थिति " + ref, "s-own");
+  REQUIRE(own.ok());
+  REQUIRE_FALSE(own->replies.empty());
+  CHECK(own->replies.front().text.find(ref) != std::string::npos);
+  CHECK(own->replies.front().text.find("दर्ज हो गई है") != std::string::npos);
+  CHECK(own->replies.front().text.find("{ticket_status}") == std::string::npos);
+
+  auto other = h.say("6006", "status " + ref, "s-other");
+  REQUIRE(other.ok());
+  REQUIRE_FALSE(other->replies.empty());
+  CHECK(other->replies.front().text.find("नहीं मिली") != std::string::npos);
+  CHECK(other->replies.front().text.find("दर्ज हो गई है") == std::string::npos);
+}

@@ -93,10 +93,13 @@ Redis::Redis(RedisEndpoint endpoint) : endpoint_(std::move(endpoint)), id_(next_
 
 Redis::~Redis() { connections().erase(id_); }
 
-Redis::Connection* Redis::connection() {
+Redis::Connection* Redis::connection(bool* reused) {
   auto& table = connections();
   auto it = table.find(id_);
-  if (it != table.end() && it->second->ctx && !it->second->ctx->err) return it->second.get();
+  if (it != table.end() && it->second->ctx && !it->second->ctx->err) {
+    *reused = true;
+    return it->second.get();
+  }
   if (it != table.end()) table.erase(it);
 
   timeval tv{endpoint_.timeout_ms / 1000, (endpoint_.timeout_ms % 1000) * 1000};
@@ -125,25 +128,33 @@ Result<RedisValue> Redis::command(const std::vector<std::string>& args) {
 
 Result<std::vector<RedisValue>> Redis::pipeline(
     const std::vector<std::vector<std::string>>& cmds) {
-  Connection* c = connection();
-  if (!c) {
-    return Status::unavailable("cannot connect to Redis at " + endpoint_.host + ":" +
-                               std::to_string(endpoint_.port));
-  }
-  for (const auto& cmd : cmds) append(c->ctx, cmd);
-  std::vector<RedisValue> out;
-  out.reserve(cmds.size());
-  for (size_t i = 0; i < cmds.size(); ++i) {
-    void* raw = nullptr;
-    if (redisGetReply(c->ctx, &raw) != REDIS_OK || !raw) {
-      std::string why = c->ctx->errstr[0] ? c->ctx->errstr : "connection lost";
-      drop(c);
-      return Status::unavailable("Redis: " + why);
+  // A connection kept from earlier may have died meanwhile (Redis restarted): such a failure
+  // is retried once on a new connection. Nivaran's writes are safe to repeat (dedupe keys,
+  // compare-and-set), so a command that did run before the failure does no harm.
+  for (int attempt = 0;; ++attempt) {
+    bool reused = false;
+    Connection* c = connection(&reused);
+    if (!c) {
+      return Status::unavailable("cannot connect to Redis at " + endpoint_.host + ":" +
+                                 std::to_string(endpoint_.port));
     }
-    ReplyPtr r(static_cast<redisReply*>(raw));
-    out.push_back(convert(r.get()));
+    for (const auto& cmd : cmds) append(c->ctx, cmd);
+    std::vector<RedisValue> out;
+    out.reserve(cmds.size());
+    std::string failure;
+    for (size_t i = 0; i < cmds.size() && failure.empty(); ++i) {
+      void* raw = nullptr;
+      if (redisGetReply(c->ctx, &raw) != REDIS_OK || !raw) {
+        failure = c->ctx->errstr[0] ? c->ctx->errstr : "connection lost";
+        break;
+      }
+      ReplyPtr r(static_cast<redisReply*>(raw));
+      out.push_back(convert(r.get()));
+    }
+    if (failure.empty()) return out;
+    drop(c);
+    if (!reused || attempt > 0) return Status::unavailable("Redis: " + failure);
   }
-  return out;
 }
 
 Result<RedisValue> Redis::eval(const RedisScript& script, const std::vector<std::string>& keys,

@@ -64,7 +64,9 @@ class Redis {
   struct Connection;  // one thread's hiredis context; defined in redis.cc
 
  private:
-  Connection* connection();  // this thread's connection, opened if needed; null on failure
+  // This thread's connection, opened if needed; null on failure. `reused` tells whether it
+  // was opened before this call.
+  Connection* connection(bool* reused);
   void drop(Connection* c);  // forget a connection that failed
 
   RedisEndpoint endpoint_;

@@ -610,7 +610,7 @@ TEST_CASE("status of a ticket can be asked at any time", "[engine][status]") {
     chat.say("नमस्ते");
     chat.say("status");
     CHECK(chat.effect("ticket_status") == nullptr);
-    CHECK(contains(chat.text(), "BLY-000123"));
+    CHECK(contains(chat.text(), "BLY-26-000123"));
   }
 }
 

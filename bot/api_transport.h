@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <vector>
 
 #include "core/http.h"
 
@@ -16,6 +17,13 @@ class ApiTransport {
   // an ApiResponse with status 0 and the reason in body. Must not be called on a cpprestsdk
   // pool thread.
   virtual ApiResponse send(const ApiCall& call) = 0;
+
+  // Performs the calls concurrently and returns their answers in the same order.
+  virtual std::vector<ApiResponse> send_all(const std::vector<ApiCall>& calls) {
+    std::vector<ApiResponse> out;
+    for (const auto& c : calls) out.push_back(send(c));
+    return out;
+  }
 };
 
 // The production transport, over cpprestsdk's http_client (one client per host, reused).

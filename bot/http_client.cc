@@ -17,8 +17,28 @@ class CpprestTransport : public ApiTransport {
  public:
   explicit CpprestTransport(std::chrono::milliseconds timeout) : timeout_(timeout) {}
 
-  ApiResponse send(const ApiCall& call) override {
+  ApiResponse send(const ApiCall& call) override { return start(call).get(); }
+
+  std::vector<ApiResponse> send_all(const std::vector<ApiCall>& calls) override {
+    std::vector<pplx::task<ApiResponse>> tasks;
+    tasks.reserve(calls.size());
+    for (const auto& call : calls) tasks.push_back(start(call));
+    std::vector<ApiResponse> out;
+    out.reserve(calls.size());
+    for (auto& t : tasks) out.push_back(t.get());
+    return out;
+  }
+
+ private:
+  static ApiResponse failed(const std::exception& e) {
     ApiResponse out;
+    out.status = 0;
+    out.body = e.what();
+    return out;
+  }
+
+  // Starts the call; the task never fails: errors become status 0.
+  pplx::task<ApiResponse> start(const ApiCall& call) {
     try {
       web::uri uri(utility::conversions::to_string_t(call.url));
       std::string base = uri.scheme() + "://" + uri.authority().host() +
@@ -35,23 +55,34 @@ class CpprestTransport : public ApiTransport {
         }
       }
       if (!call.body.empty() || call.method == "POST") req.set_body(call.body, content_type);
-      web::http::http_response resp = client.request(req).get();
-      out.status = resp.status_code();
-      for (const auto& [name, value] : resp.headers()) {
-        std::string lower = name;
-        for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        out.headers[lower] = value;
-      }
-      auto bytes = resp.extract_vector().get();
-      out.body.assign(bytes.begin(), bytes.end());
+      return client.request(req)
+          .then([](web::http::http_response resp) {
+            auto out = std::make_shared<ApiResponse>();
+            out->status = resp.status_code();
+            for (const auto& [name, value] : resp.headers()) {
+              std::string lower = name;
+              for (auto& ch : lower) {
+                ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+              }
+              out->headers[lower] = value;
+            }
+            return resp.extract_vector().then([out](std::vector<unsigned char> bytes) {
+              out->body.assign(bytes.begin(), bytes.end());
+              return *out;
+            });
+          })
+          .then([](pplx::task<ApiResponse> t) {
+            try {
+              return t.get();
+            } catch (const std::exception& e) {
+              return failed(e);
+            }
+          });
     } catch (const std::exception& e) {
-      out.status = 0;
-      out.body = e.what();
+      return pplx::task_from_result(failed(e));
     }
-    return out;
   }
 
- private:
   http_client& client_for(const std::string& base) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = clients_.find(base);

@@ -29,15 +29,19 @@ end
 return #due
 )lua");
 
-// KEYS: 1 outbox stream, 2 progress hash, 3 delayed set. ARGV: 1 group, 2 entry id,
-// 3 retry payload ('' for none), 4 due ms. Finishes an entry, scheduling its retry atomically.
+// KEYS: 1 outbox stream, 2 progress hash, 3 delayed set. ARGV: 1 group, then for each entry
+// its id, retry payload ('' for none) and due ms. Finishes a batch of entries, scheduling their
+// retries, atomically.
 const RedisScript kFinishScript(R"lua(
-if ARGV[3] ~= '' then
-  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
+for i = 2, #ARGV, 3 do
+  local id, retry, due = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  if retry ~= '' then
+    redis.call('ZADD', KEYS[3], due, retry)
+  end
+  redis.call('XACK', KEYS[1], ARGV[1], id)
+  redis.call('XDEL', KEYS[1], id)
+  redis.call('HDEL', KEYS[2], id)
 end
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-redis.call('XDEL', KEYS[1], ARGV[2])
-redis.call('HDEL', KEYS[2], ARGV[2])
 return 1
 )lua");
 
@@ -116,15 +120,25 @@ Result<int> OutboxSender::reclaim(const std::string& consumer) {
                            std::to_string(options_.reclaim_idle_ms), "0-0", "COUNT", "10"});
   if (!r.ok()) return r.status();
   if (r->is_error()) return redis_error(r.value());
-  int handled = 0;
   if (r->elements.size() < 2) return 0;
+  std::vector<Pending> batch;
   for (const auto& entry : r->elements[1].elements) {
     if (entry.elements.size() < 2 || entry.elements[1].is_nil()) continue;
-    Status st = handle(consumer, entry.elements[0].str, field_m(entry.elements[1]), true);
-    if (!st.is_ok()) return st;
-    ++handled;
+    batch.push_back({entry.elements[0].str, field_m(entry.elements[1]), true});
   }
-  return handled;
+  if (Status st = send_batch(consumer, batch); !st.is_ok()) return st;
+  return static_cast<int>(batch.size());
+}
+
+Status OutboxSender::finish(const std::vector<std::string>& batch) {
+  if (batch.empty()) return Status::ok();
+  std::vector<std::string> args = {keys::kOutboxGroup};
+  args.insert(args.end(), batch.begin(), batch.end());
+  auto r = redis_.eval(kFinishScript,
+                       {keys::outbox(), keys::outbox_progress(), keys::outbox_delayed()}, args);
+  if (!r.ok()) return r.status();
+  if (r->is_error()) return redis_error(r.value());
+  return Status::ok();
 }
 
 Result<int> OutboxSender::run_once(const std::string& consumer, int block_ms, bool housekeeping) {
@@ -134,22 +148,22 @@ Result<int> OutboxSender::run_once(const std::string& consumer, int block_ms, bo
     reclaimed = reclaim(consumer);
     if (!reclaimed.ok()) return reclaimed.status();
   }
-  auto r = redis_.command({"XREADGROUP", "GROUP", keys::kOutboxGroup, consumer, "COUNT", "16",
+  auto r = redis_.command({"XREADGROUP", "GROUP", keys::kOutboxGroup, consumer, "COUNT", "32",
                            "BLOCK", std::to_string(block_ms), "STREAMS", keys::outbox(), ">"});
   if (!r.ok()) return r.status();
   if (r->is_error()) return redis_error(r.value());
   int handled = reclaimed.value();
   if (r->is_nil()) return handled;
+  std::vector<Pending> batch;
   for (const auto& stream : r->elements) {
     if (stream.elements.size() < 2) continue;
     for (const auto& entry : stream.elements[1].elements) {
       if (entry.elements.size() < 2) continue;
-      Status st = handle(consumer, entry.elements[0].str, field_m(entry.elements[1]), false);
-      if (!st.is_ok()) return st;
-      ++handled;
+      batch.push_back({entry.elements[0].str, field_m(entry.elements[1]), false});
     }
   }
-  return handled;
+  if (Status st = send_batch(consumer, batch); !st.is_ok()) return st;
+  return handled + static_cast<int>(batch.size());
 }
 
 Status OutboxSender::dead_letter(const json& entry, const json& reply, const std::string& reason) {
@@ -165,78 +179,155 @@ Status OutboxSender::dead_letter(const json& entry, const json& reply, const std
   return Status::ok();
 }
 
-Status OutboxSender::handle(const std::string& consumer, const std::string& id,
-                           const std::string& payload, bool reclaimed) {
-  json entry = json::parse(payload, nullptr, false);
-  auto finish = [&](const std::string& retry_payload, int64_t due_ms) -> Status {
-    auto r = redis_.eval(kFinishScript,
-                         {keys::outbox(), keys::outbox_progress(), keys::outbox_delayed()},
-                         {keys::kOutboxGroup, id, retry_payload, std::to_string(due_ms)});
-    if (!r.ok()) return r.status();
-    if (r->is_error()) return redis_error(r.value());
-    return Status::ok();
-  };
-  if (entry.is_discarded() || !entry.is_object() || !entry.contains("replies") ||
-      !entry["replies"].is_array()) {
-    if (Status st = dead_letter(json::object(), payload, "malformed outbox entry"); !st.is_ok()) return st;
-    return finish("", 0);
-  }
-  const json& replies = entry["replies"];
-  size_t start = 0;
-  if (reclaimed) {
-    auto progress = redis_.command({"HGET", keys::outbox_progress(), id});
-    if (!progress.ok()) return progress.status();
-    if (!progress->is_nil() && progress->str.rfind("sending:", 0) == 0) {
-      size_t k = std::stoul(progress->str.substr(8));
-      if (k < replies.size()) {
-        Status st = dead_letter(entry, replies[k],
-                                "delivery uncertain: a sender stopped while sending this reply; "
-                                "not resent to avoid sending it twice");
-        if (!st.is_ok()) return st;
-      }
-      start = k + 1;
-    }
-  }
+// One outbox entry being sent: reply `k`, call `c` of its rendered calls.
+struct OutboxSender::Job {
+  std::string id;
+  json entry;
+  const Handler* handler = nullptr;
+  size_t k = 0;
+  std::vector<ApiCall> calls;
+  size_t c = 0;
+  bool reclaimed = false;
+  bool done = false;
+  std::string chat;  // platform + chat id: one conversation's entries go out in order
+};
 
-  auto handler_it = handlers_.find(entry.value("platform", ""));
-  for (size_t k = start; k < replies.size(); ++k) {
-    if (handler_it == handlers_.end()) {
-      Status st = dead_letter(entry, replies[k], "platform is not configured in this process");
-      if (!st.is_ok()) return st;
+Status OutboxSender::send_batch(const std::string& consumer, const std::vector<Pending>& pending) {
+  std::vector<std::string> finished;  // (id, retry payload, due) triples for finish()
+  auto finish_job = [&finished](Job& job, const std::string& retry, int64_t due) {
+    job.done = true;
+    finished.push_back(job.id);
+    finished.push_back(retry);
+    finished.push_back(std::to_string(due));
+  };
+
+  std::vector<Job> jobs;
+  jobs.reserve(pending.size());
+  for (const Pending& p : pending) {
+    Job job;
+    job.id = p.id;
+    job.reclaimed = p.reclaimed;
+    job.entry = json::parse(p.payload, nullptr, false);
+    if (job.entry.is_discarded() || !job.entry.is_object() || !job.entry.contains("replies") ||
+        !job.entry["replies"].is_array()) {
+      if (Status st = dead_letter(json::object(), p.payload, "malformed outbox entry"); !st.is_ok())
+        return st;
+      finish_job(job, "", 0);
       continue;
     }
-    // Record that reply k is about to leave, and reset the entry's idle time so that no other
-    // worker takes it over while this one is working.
-    auto marked = redis_.pipeline(
-        {{"HSET", keys::outbox_progress(), id, "sending:" + std::to_string(k)},
-         {"XCLAIM", keys::outbox(), keys::kOutboxGroup, consumer, "0", id, "JUSTID"}});
-    if (!marked.ok()) return marked.status();
+    auto h = handlers_.find(job.entry.value("platform", ""));
+    job.handler = h == handlers_.end() ? nullptr : h->second.get();
+    job.chat = job.entry.value("platform", "") + ":" + job.entry.value("chat_id", "");
+    if (p.reclaimed) {
+      auto progress = redis_.command({"HGET", keys::outbox_progress(), p.id});
+      if (!progress.ok()) return progress.status();
+      if (!progress->is_nil() && progress->str.rfind("sending:", 0) == 0) {
+        size_t k = std::stoul(progress->str.substr(8));
+        if (k < job.entry["replies"].size()) {
+          Status st = dead_letter(job.entry, job.entry["replies"][k],
+                                  "delivery uncertain: a sender stopped while sending this reply; "
+                                  "not resent to avoid sending it twice");
+          if (!st.is_ok()) return st;
+        }
+        job.k = k + 1;
+      }
+    }
+    jobs.push_back(std::move(job));
+  }
 
-    OutboundMessage msg;
-    msg.platform = entry.value("platform", "");
-    msg.chat_id = entry.value("chat_id", "");
-    msg.reply = replies[k].get<Reply>();
-    if (k == 0) msg.callback_id = entry.value("callback_id", "");
+  // Rounds: each round sends the next call of every job at once (different conversations in
+  // parallel); a conversation's later entry waits until its earlier one is done.
+  while (true) {
+    std::vector<Job*> active;
+    std::vector<std::string> busy_chats;
+    for (Job& job : jobs) {
+      if (job.done) continue;
+      if (std::find(busy_chats.begin(), busy_chats.end(), job.chat) != busy_chats.end()) continue;
+      busy_chats.push_back(job.chat);
+      active.push_back(&job);
+    }
+    if (active.empty()) break;
 
-    const std::vector<ApiCall> calls = handler_it->second->render(msg);
-    for (size_t c = 0; c < calls.size(); ++c) {
-      SendOutcome outcome = handler_it->second->classify(transport_.send(calls[c]));
-      if (outcome.kind == SendOutcome::Kind::kSent) continue;
+    // Render the next reply of jobs between replies, recording that it is about to leave (and
+    // resetting the entry's idle time, so no other worker takes it over meanwhile).
+    std::vector<std::vector<std::string>> marks;
+    std::vector<Job*> sending;
+    for (Job* job : active) {
+      const json& replies = job->entry["replies"];
+      while (job->c == 0 && job->calls.empty() && !job->done) {
+        if (job->k >= replies.size()) {
+          finish_job(*job, "", 0);
+          break;
+        }
+        if (!job->handler) {
+          Status st = dead_letter(job->entry, replies[job->k],
+                                  "platform is not configured in this process");
+          if (!st.is_ok()) return st;
+          ++job->k;
+          continue;
+        }
+        OutboundMessage msg;
+        msg.platform = job->entry.value("platform", "");
+        msg.chat_id = job->entry.value("chat_id", "");
+        msg.reply = replies[job->k].get<Reply>();
+        if (job->k == 0) msg.callback_id = job->entry.value("callback_id", "");
+        job->calls = job->handler->render(msg);
+        if (job->calls.empty()) {
+          ++job->k;
+          continue;
+        }
+        marks.push_back(
+            {"HSET", keys::outbox_progress(), job->id, "sending:" + std::to_string(job->k)});
+        if (job->k > 0 || job->reclaimed) {
+          marks.push_back(
+              {"XCLAIM", keys::outbox(), keys::kOutboxGroup, consumer, "0", job->id, "JUSTID"});
+        }
+      }
+      if (!job->done) sending.push_back(job);
+    }
+    if (!marks.empty()) {
+      auto marked = redis_.pipeline(marks);
+      if (!marked.ok()) return marked.status();
+    }
+    if (sending.empty()) continue;
+
+    std::vector<ApiCall> calls;
+    for (Job* job : sending) calls.push_back(job->calls[job->c]);
+    std::vector<ApiResponse> responses = transport_.send_all(calls);
+
+    for (size_t i = 0; i < sending.size(); ++i) {
+      Job& job = *sending[i];
+      const json& replies = job.entry["replies"];
+      SendOutcome outcome = job.handler->classify(responses[i]);
+      auto next_reply = [&job] {
+        ++job.k;
+        job.c = 0;
+        job.calls.clear();
+      };
+      if (outcome.kind == SendOutcome::Kind::kSent) {
+        if (++job.c == job.calls.size()) {
+          metrics::counters().outbox_sent++;
+          next_reply();
+        }
+        continue;
+      }
       if (outcome.kind == SendOutcome::Kind::kPermanent) {
-        Status st = dead_letter(entry, replies[k], outcome.reason);
+        Status st = dead_letter(job.entry, replies[job.k], outcome.reason);
         if (!st.is_ok()) return st;
-        break;  // this reply is given up; go on with the next one
+        next_reply();  // this reply is given up; go on with the next one
+        continue;
       }
       // Transient: retry replies k.. later, as a new entry.
-      int attempt = entry.value("attempt", 0) + 1;
+      int attempt = job.entry.value("attempt", 0) + 1;
       if (attempt >= options_.max_attempts) {
-        for (size_t j = k; j < replies.size(); ++j) {
-          Status st = dead_letter(entry, replies[j],
+        for (size_t j = job.k; j < replies.size(); ++j) {
+          Status st = dead_letter(job.entry, replies[j],
                                   "gave up after " + std::to_string(attempt) + " attempts: " +
                                       outcome.reason);
           if (!st.is_ok()) return st;
         }
-        return finish("", 0);
+        finish_job(job, "", 0);
+        continue;
       }
       int64_t delay = outcome.retry_after_s > 0
                           ? outcome.retry_after_s * 1000LL
@@ -244,17 +335,16 @@ Status OutboxSender::handle(const std::string& consumer, const std::string& id,
                                      options_.base_backoff_ms << std::min(attempt - 1, 20));
       thread_local std::mt19937 rng{std::random_device{}()};
       delay += std::uniform_int_distribution<int64_t>(0, delay / 4)(rng);  // spread the herd
-      json retry = entry;
-      retry["replies"] = json(std::vector<json>(replies.begin() + k, replies.end()));
+      json retry = job.entry;
+      retry["replies"] = json(std::vector<json>(replies.begin() + job.k, replies.end()));
       retry["attempt"] = attempt;
-      retry["retry_of"] = id;  // also makes the delayed-set member unique
-      if (k > 0 || c > 0) retry["callback_id"] = "";  // the button press was acknowledged
+      retry["retry_of"] = job.id;  // also makes the delayed-set member unique
+      if (job.k > 0 || job.c > 0) retry["callback_id"] = "";  // the press was acknowledged
       metrics::counters().outbox_retried++;
-      return finish(dump(retry), clock_() + delay);
+      finish_job(job, dump(retry), clock_() + delay);
     }
-    metrics::counters().outbox_sent++;
   }
-  return finish("", 0);
+  return finish(finished);
 }
 
 }  // namespace nivaran

@@ -55,8 +55,16 @@ class OutboxSender {
   Result<int> run_once(const std::string& consumer, int block_ms, bool housekeeping = true);
 
  private:
-  Status handle(const std::string& consumer, const std::string& id, const std::string& payload,
-                bool reclaimed);
+  struct Pending {
+    std::string id;
+    std::string payload;
+    bool reclaimed;  // taken over from another consumer
+  };
+  struct Job;
+  // Sends a batch of entries, different conversations in parallel, then finishes them.
+  Status send_batch(const std::string& consumer, const std::vector<Pending>& batch);
+  // Acknowledges and deletes a batch of handled entries, scheduling their retries: one script.
+  Status finish(const std::vector<std::string>& batch);
   Status promote_due();
   Result<int> reclaim(const std::string& consumer);
   Status dead_letter(const nlohmann::json& entry, const nlohmann::json& reply,

@@ -196,3 +196,20 @@ TEST_CASE("a worker that crashed before sending: another worker delivers everyth
   CHECK(json::parse(reqs[1].body)["text"] == "दो");
   CHECK(h.dead_letters().empty());
 }
+
+TEST_CASE("one conversation's replies keep their order while conversations are sent together",
+          "[outbox][redis]") {
+  OutboxHarness h;
+  h.enqueue("570", {"पहला"});
+  h.enqueue("571", {"अलग बातचीत"});
+  h.enqueue("570", {"दूसरा", "तीसरा"});
+  CHECK(h.turn() == 3);
+  std::vector<std::string> to_570;
+  for (const auto& r : h.fake.requests()) {
+    json body = json::parse(r.body);
+    if (body["chat_id"] == 570) to_570.push_back(body["text"]);
+  }
+  CHECK(to_570 == std::vector<std::string>{"पहला", "दूसरा", "तीसरा"});
+  CHECK(h.fake.request_count() == 4);
+  CHECK(h.f.run({"XLEN", keys::outbox()}).integer == 0);
+}

@@ -37,7 +37,8 @@ std::string as_field(const json& v) {
 
 void backoff_after_conflict(int attempt) {
   thread_local std::mt19937 rng{std::random_device{}()};
-  int max_us = 200 * std::min(attempt + 1, 10);
+  // Exponential, so a delivery that keeps losing to a busy conversation still gets through.
+  int max_us = std::min(100 << std::min(attempt, 8), 20000);
   std::this_thread::sleep_for(
       std::chrono::microseconds(std::uniform_int_distribution<int>(0, max_us)(rng)));
 }

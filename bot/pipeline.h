@@ -28,7 +28,7 @@ struct PipelineOptions {
   std::map<std::string, std::string> ticket_prefixes;  // district code → reference prefix
   std::string triage_prefix = "BRG";                   // tickets outside the range's districts
   bool queue_replies = true;  // false for the terminal, which prints replies itself
-  int max_conflict_retries = 20;
+  int max_conflict_retries = 50;  // with backoff: about a second before giving up (503)
   int utc_offset_minutes = 330;
 };
 

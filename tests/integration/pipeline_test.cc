@@ -170,7 +170,11 @@ TEST_CASE("concurrent deliveries for one citizen from two processes never lose a
   auto send = [&](Harness& h, const std::string& prefix) {
     for (int i = 0; i < kPerThread; ++i) {
       auto r = h.say("3003", "कुछ बताना है " + std::to_string(i), prefix + std::to_string(i));
-      if (!r.ok() || r->duplicate) failures++;
+      if (!r.ok() || r->duplicate) {
+        failures++;
+        UNSCOPED_INFO("message " << prefix << i << ": "
+                                 << (r.ok() ? "duplicate" : r.status().message()));
+      }
     }
   };
   std::thread t1(send, std::ref(a), "a");

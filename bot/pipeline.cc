@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <iostream>
 #include <random>
 #include <thread>
 
@@ -60,8 +61,14 @@ std::string make_unique_id(int64_t now_ms) {
 }
 
 Pipeline::Pipeline(ConversationStore& store, const dialogs::Flow& flow,
-                   const dialogs::ReferenceData& ref, PipelineOptions options, Clock clock)
-    : store_(store), flow_(flow), ref_(ref), options_(std::move(options)), clock_(std::move(clock)) {}
+                   const dialogs::ReferenceData& ref, PipelineOptions options, Clock clock,
+                   StepFunction step)
+    : store_(store),
+      flow_(flow),
+      ref_(ref),
+      options_(std::move(options)),
+      clock_(std::move(clock)),
+      step_(std::move(step)) {}
 
 Result<Processed> Pipeline::process(const InboundMessage& msg) {
   for (int attempt = 0; attempt <= options_.max_conflict_retries; ++attempt) {
@@ -78,7 +85,22 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
     dialogs::StepContext ctx{.now_ms = now,
                              .fresh_episode = make_unique_id(now),
                              .utc_offset_minutes = options_.utc_offset_minutes};
-    dialogs::StepResult step = dialogs::step(flow_, ref_, session, msg, ctx);
+    dialogs::StepResult step;
+    std::string step_error;
+    try {
+      step = step_(flow_, ref_, session, msg, ctx);
+    } catch (const std::exception& e) {
+      step_error = e.what();
+      std::cerr << "nivaran: dialog step failed for a " << msg.platform
+                << " message; committed with an apology: " << step_error << "\n";
+      step = dialogs::StepResult{};
+      step.session = session;
+      if (step.session.episode.empty()) step.session.episode = ctx.fresh_episode;
+      auto apology = flow_.messages.find("internal_error");
+      if (apology != flow_.messages.end()) {
+        step.replies.push_back(Reply{dialogs::text_in(apology->second, session.lang), {}});
+      }
+    }
 
     ConversationCommit c;
     c.platform = msg.platform;
@@ -128,7 +150,9 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
     c.episode = step.session.episode.empty() ? ctx.fresh_episode : step.session.episode;
     c.episode_has_ticket = !step.session.open_ticket.empty();
 
-    c.transcript.push_back(dump({{"dir", "in"}, {"at", now}, {"msg", msg}}));
+    json inbound = {{"dir", "in"}, {"at", now}, {"msg", msg}};
+    if (!step_error.empty()) inbound["error"] = step_error;
+    c.transcript.push_back(dump(inbound));
     for (const auto& r : step.replies) {
       c.transcript.push_back(dump({{"dir", "out"}, {"at", now}, {"by", "bot"}, {"reply", r}}));
     }

@@ -4,6 +4,8 @@
 // assign a ticket reference if the step filed one, and commit session, transcript, ticket and
 // outbox entry in one script. A lost compare-and-set race re-reads and re-steps; a redelivered
 // message is a no-op. Success means the message is durable and may be acknowledged (HTTP 200).
+// A step that throws (a bug) must not block the citizen's platform with endless redeliveries: the
+// message is committed with the error in the transcript, the session unchanged, and an apology.
 #pragma once
 
 #include <functional>
@@ -35,9 +37,13 @@ struct PipelineOptions {
 class Pipeline {
  public:
   using Clock = std::function<int64_t()>;  // milliseconds since the epoch
+  // The dialog step; dialogs::step except in tests.
+  using StepFunction = std::function<dialogs::StepResult(
+      const dialogs::Flow&, const dialogs::ReferenceData&, const dialogs::Session&,
+      const InboundMessage&, const dialogs::StepContext&)>;
 
   Pipeline(ConversationStore& store, const dialogs::Flow& flow, const dialogs::ReferenceData& ref,
-           PipelineOptions options, Clock clock);
+           PipelineOptions options, Clock clock, StepFunction step = dialogs::step);
 
   // Processes one message. unavailable() when Redis cannot be reached or the conversation stays
   // contended; the caller answers 503 so the platform redelivers.
@@ -49,6 +55,7 @@ class Pipeline {
   const dialogs::ReferenceData& ref_;
   PipelineOptions options_;
   Clock clock_;
+  StepFunction step_;
 };
 
 // A fresh id, unique across processes with overwhelming probability (time + 64 random bits).

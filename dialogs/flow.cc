@@ -213,6 +213,7 @@ const std::vector<std::string>& required_messages() {
                                              "ticket_status_closed",
                                              "ticket_status_reopened",
                                              "ticket_not_found",
+                                             "internal_error",  // when a step fails
                                              "resume_offer",
                                              "continue",
                                              "location_shared",

@@ -267,3 +267,36 @@ TEST_CASE("a citizen can ask the status of their own ticket but not of someone e
   CHECK(other->replies.front().text.find("नहीं मिली") != std::string::npos);
   CHECK(other->replies.front().text.find("दर्ज हो गई है") == std::string::npos);
 }
+
+TEST_CASE("a dialog step that throws is committed with an apology instead of blocking the chat",
+          "[pipeline][redis][fault]") {
+  RedisFixture f;
+  int64_t now = 1795000000000;
+  ConversationStore store(*f.redis, StoreLimits{});
+  Pipeline pipeline(store, nivaran::testing::repo_flow(), nivaran::testing::repo_reference(),
+                    Harness::options(), [&now] { return now; },
+                    [](const dialogs::Flow&, const dialogs::ReferenceData&,
+                       const dialogs::Session&, const InboundMessage&,
+                       const dialogs::StepContext&) -> dialogs::StepResult {
+                      throw std::runtime_error("a bug in the engine");
+                    });
+  InboundMessage m;
+  m.platform = "telegram";
+  m.user_id = m.chat_id = "7007";
+  m.message_id = "poison-1";
+  m.text = "नमस्ते";
+  auto r = pipeline.process(m);
+  REQUIRE(r.ok());  // acknowledged: the platform will not redeliver it for ever
+  REQUIRE(r->replies.size() == 1);
+  CHECK(r->replies[0].text.find("माफ़ कीजिए") != std::string::npos);
+  CHECK(f.run({"EXISTS", keys::seen("telegram", "poison-1")}).integer == 1);
+  CHECK(f.run({"XLEN", keys::outbox()}).integer == 1);
+  bool error_recorded = false;
+  for (const auto& key : f.run({"KEYS", "nv:log:*"}).elements) {
+    for (const auto& e : f.run({"XRANGE", key.str, "-", "+"}).elements) {
+      json j = json::parse(e.elements[1].elements[1].str);
+      error_recorded |= j.value("error", "") == "a bug in the engine";
+    }
+  }
+  CHECK(error_recorded);
+}

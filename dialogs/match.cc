@@ -97,21 +97,38 @@ std::optional<size_t> match_choice(const Utterance& u, const std::vector<MenuIte
 
 namespace {
 
-// Best distance of `key` to any 1-3 word window of the utterance's words, within the budget;
-// INT_MAX when none is close enough.
-int best_window_distance(const std::vector<std::string>& words, const std::string& key) {
+// The utterance's runs of 1..kMaxWindow consecutive words, each spelt with spaces and joined
+// ("prem nagar" / "premnagar"), built once per utterance rather than once per name compared.
+constexpr size_t kMaxWindow = 6;
+struct Windows {
+  std::vector<std::pair<std::string, std::string>> by_length[kMaxWindow + 1];
+};
+
+Windows make_windows(const std::vector<std::string>& words) {
+  Windows w;
+  for (size_t len = 1; len <= kMaxWindow; ++len) {
+    for (size_t i = 0; i + len <= words.size(); ++i) {
+      std::string spaced = words[i], joined = words[i];
+      for (size_t k = 1; k < len; ++k) {
+        spaced += " " + words[i + k];
+        joined += words[i + k];
+      }
+      w.by_length[len].emplace_back(std::move(spaced), std::move(joined));
+    }
+  }
+  return w;
+}
+
+// Best distance of `key` to any window of the utterance's words a word shorter to a word longer
+// than the key, within the typo budget; INT_MAX when none is close enough.
+int best_window_distance(const Windows& windows, const std::string& key) {
   int best = INT_MAX;
   size_t key_words = static_cast<size_t>(std::count(key.begin(), key.end(), ' ')) + 1;
   int budget = typo_budget(key.size());
-  for (size_t len = std::max<size_t>(1, key_words > 1 ? key_words - 1 : 1); len <= key_words + 1;
-       ++len) {
-    for (size_t i = 0; i + len <= words.size(); ++i) {
-      std::string window = words[i];
-      for (size_t k = 1; k < len; ++k) window += " " + words[i + k];
-      // Joined spelling too: "prem nagar" vs "premnagar".
-      std::string joined;
-      for (size_t k = 0; k < len; ++k) joined += words[i + k];
-      int d = std::min(edit_distance(window, key, budget), edit_distance(joined, key, budget));
+  for (size_t len = std::max<size_t>(1, key_words > 1 ? key_words - 1 : 1);
+       len <= std::min(key_words + 1, kMaxWindow); ++len) {
+    for (const auto& [spaced, joined] : windows.by_length[len]) {
+      int d = std::min(edit_distance(spaced, key, budget), edit_distance(joined, key, budget));
       if (d <= budget) best = std::min(best, d);
     }
   }
@@ -123,10 +140,11 @@ NameMatch best_names(const Utterance& u, const std::vector<T>& things) {
   NameMatch m;
   std::vector<std::string> words = split_words(u.key);
   if (words.empty()) return m;
+  const Windows windows = make_windows(words);
   int best = INT_MAX;
   for (const auto& t : things) {
     int d = INT_MAX;
-    for (const auto& k : t.keys) d = std::min(d, best_window_distance(words, k));
+    for (const auto& k : t.keys) d = std::min(d, best_window_distance(windows, k));
     if (d == INT_MAX) continue;
     if (d < best) {
       best = d;

@@ -264,7 +264,10 @@ int edit_distance(std::string_view a, std::string_view b, int limit) {
   const int la = static_cast<int>(a.size()), lb = static_cast<int>(b.size());
   if (std::abs(la - lb) > limit) return limit + 1;
   // Optimal string alignment: insert, delete, substitute, swap two neighbours.
-  std::vector<int> before(lb + 1), prev(lb + 1), cur(lb + 1);
+  thread_local std::vector<int> before, prev, cur;  // reused: this runs thousands of times a step
+  before.assign(lb + 1, 0);
+  prev.assign(lb + 1, 0);
+  cur.assign(lb + 1, 0);
   for (int j = 0; j <= lb; ++j) prev[j] = j;
   for (int i = 1; i <= la; ++i) {
     cur[0] = i;

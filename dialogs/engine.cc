@@ -363,7 +363,7 @@ bool Turn::extract_story(const Utterance& u, const InboundMessage& m) {
   json& slots = s().slots;
   bool understood = false;
   // Names must be spelled exactly in a story: "barely" in an English sentence is no district.
-  NameMatch dm = match_district(u, ref_);
+  NameMatch dm = match_district(u, ref_, /*exact_only=*/true);
   if (dm.codes.size() == 1 && dm.exact) {
     slots["district"] = dm.codes.front();
     understood = true;
@@ -371,7 +371,7 @@ bool Turn::extract_story(const Utterance& u, const InboundMessage& m) {
   std::vector<std::pair<std::string, std::string>> stations;  // (district, station)
   for (const auto& d : ref_.districts) {
     if (slots.contains("district") && slots["district"] != d.code) continue;
-    NameMatch pm = match_police_station(u, d);
+    NameMatch pm = match_police_station(u, d, /*exact_only=*/true);
     if (pm.exact)
       for (const auto& code : pm.codes) stations.emplace_back(d.code, code);
   }

@@ -121,10 +121,10 @@ Windows make_windows(const std::vector<std::string>& words) {
 
 // Best distance of `key` to any window of the utterance's words a word shorter to a word longer
 // than the key, within the typo budget; INT_MAX when none is close enough.
-int best_window_distance(const Windows& windows, const std::string& key) {
+int best_window_distance(const Windows& windows, const std::string& key, bool exact_only) {
   int best = INT_MAX;
   size_t key_words = static_cast<size_t>(std::count(key.begin(), key.end(), ' ')) + 1;
-  int budget = typo_budget(key.size());
+  int budget = exact_only ? 0 : typo_budget(key.size());
   for (size_t len = std::max<size_t>(1, key_words > 1 ? key_words - 1 : 1);
        len <= std::min(key_words + 1, kMaxWindow); ++len) {
     for (const auto& [spaced, joined] : windows.by_length[len]) {
@@ -136,7 +136,7 @@ int best_window_distance(const Windows& windows, const std::string& key) {
 }
 
 template <typename T>
-NameMatch best_names(const Utterance& u, const std::vector<T>& things) {
+NameMatch best_names(const Utterance& u, const std::vector<T>& things, bool exact_only) {
   NameMatch m;
   std::vector<std::string> words = split_words(u.key);
   if (words.empty()) return m;
@@ -144,7 +144,7 @@ NameMatch best_names(const Utterance& u, const std::vector<T>& things) {
   int best = INT_MAX;
   for (const auto& t : things) {
     int d = INT_MAX;
-    for (const auto& k : t.keys) d = std::min(d, best_window_distance(windows, k));
+    for (const auto& k : t.keys) d = std::min(d, best_window_distance(windows, k, exact_only));
     if (d == INT_MAX) continue;
     if (d < best) {
       best = d;
@@ -160,18 +160,18 @@ NameMatch best_names(const Utterance& u, const std::vector<T>& things) {
 
 }  // namespace
 
-NameMatch match_district(const Utterance& u, const ReferenceData& ref) {
+NameMatch match_district(const Utterance& u, const ReferenceData& ref, bool exact_only) {
   if (u.button.rfind("dist:", 0) == 0 && ref.find_district(u.button.substr(5)))
     return NameMatch{{u.button.substr(5)}, true};
-  return best_names(u, ref.districts);
+  return best_names(u, ref.districts, exact_only);
 }
 
-NameMatch match_police_station(const Utterance& u, const District& district) {
+NameMatch match_police_station(const Utterance& u, const District& district, bool exact_only) {
   if (u.button.rfind("ps:", 0) == 0) {
     for (const auto& p : district.police_stations)
       if (p.code == u.button.substr(3)) return NameMatch{{p.code}, true};
   }
-  NameMatch m = best_names(u, district.police_stations);
+  NameMatch m = best_names(u, district.police_stations, exact_only);
   // Several "kotwali" stations exist across the range, but only one per district.
   return m;
 }

@@ -66,10 +66,11 @@ struct NameMatch {
 };
 
 // Finds a district named anywhere in the utterance ("मैं पीलीभीत जिले से हूँ", "bareli").
-NameMatch match_district(const Utterance& u, const ReferenceData& ref);
+NameMatch match_district(const Utterance& u, const ReferenceData& ref, bool exact_only = false);
 
 // Finds one of the district's police stations named in the utterance.
-NameMatch match_police_station(const Utterance& u, const District& district);
+NameMatch match_police_station(const Utterance& u, const District& district,
+                               bool exact_only = false);
 
 // Categories suggested by keywords in free text, best first (ties all listed); empty when
 // nothing suggests any.

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bot/keys.h"
+#include "core/message.h"
 
 namespace nivaran {
 
@@ -126,7 +127,7 @@ Result<ConversationStore::Outcome> ConversationStore::commit(const ConversationC
       std::to_string(c.now_ms),
       c.outbox_json,
       c.new_ticket_ref,
-      c.new_ticket_ref.empty() ? "{}" : nlohmann::json(c.new_ticket_fields).dump(),
+      c.new_ticket_ref.empty() ? "{}" : json_text(nlohmann::json(c.new_ticket_fields)),
       c.attach_ticket_ref,
       c.episode_has_ticket || !c.new_ticket_ref.empty() ? "1" : "0",
   };

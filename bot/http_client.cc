@@ -60,11 +60,7 @@ class CpprestTransport : public ApiTransport {
             auto out = std::make_shared<ApiResponse>();
             out->status = resp.status_code();
             for (const auto& [name, value] : resp.headers()) {
-              std::string lower = name;
-              for (auto& ch : lower) {
-                ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-              }
-              out->headers[lower] = value;
+              out->headers[lower_ascii(name)] = value;
             }
             return resp.extract_vector().then([out](std::vector<unsigned char> bytes) {
               out->body.assign(bytes.begin(), bytes.end());

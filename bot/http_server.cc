@@ -25,11 +25,6 @@ struct HttpServer::Impl {
   Handler handler;
   std::unique_ptr<http_listener> listener;
 
-  static std::string lower(std::string s) {
-    for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    return s;
-  }
-
   static void send(http_request& request, const HttpResponse& r, bool close) {
     http_response resp(static_cast<web::http::status_code>(r.status));
     for (const auto& [name, value] : r.headers) resp.headers().add(name, value);
@@ -53,8 +48,8 @@ struct HttpServer::Impl {
       for (const auto& [k, v] : web::uri::split_query(uri.query())) {
         req.query[web::uri::decode(k)] = web::uri::decode(v);
       }
-      for (const auto& [name, value] : request.headers()) req.headers[lower(name)] = value;
-      close = lower(req.header("connection")) == "close";
+      for (const auto& [name, value] : request.headers()) req.headers[lower_ascii(name)] = value;
+      close = lower_ascii(req.header("connection")) == "close";
     } catch (const std::exception& e) {
       send(request, HttpResponse::json_error(400, std::string("malformed request: ") + e.what()),
            true);

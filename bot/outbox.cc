@@ -15,10 +15,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 // KEYS: 1 delayed set, 2 outbox stream. ARGV: 1 now ms. Moves up to 100 due entries.
 const RedisScript kPromoteScript(R"lua(
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)
@@ -174,7 +170,7 @@ Status OutboxSender::dead_letter(const json& entry, const json& reply, const std
                  {"reason", reason},
                  {"at", clock_()}};
   auto r = redis_.command({"XADD", keys::dead_letters(), "MAXLEN", "~", "100000", "*", "m",
-                           dump(record)});
+                           json_text(record)});
   if (!r.ok()) return r.status();
   return Status::ok();
 }
@@ -341,7 +337,7 @@ Status OutboxSender::send_batch(const std::string& consumer, const std::vector<P
       retry["retry_of"] = job.id;  // also makes the delayed-set member unique
       if (job.k > 0 || job.c > 0) retry["callback_id"] = "";  // the press was acknowledged
       metrics::counters().outbox_retried++;
-      finish_job(job, dump(retry), clock_() + delay);
+      finish_job(job, json_text(retry), clock_() + delay);
     }
   }
   return finish(finished);

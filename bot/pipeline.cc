@@ -14,10 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 void replace_all(std::string& s, const std::string& from, const std::string& to) {
   for (size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) {
     s.replace(pos, from.size(), to);
@@ -33,7 +29,7 @@ Processed duplicate() {
 std::string as_field(const json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_null()) return "";
-  return dump(v);
+  return json_text(v);
 }
 
 void backoff_after_conflict(int attempt) {
@@ -146,18 +142,18 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
       }
     }
     step.session.updated_at_ms = now;
-    c.session_json = dump(json(step.session));
+    c.session_json = json_text(json(step.session));
     c.episode = step.session.episode.empty() ? ctx.fresh_episode : step.session.episode;
     c.episode_has_ticket = !step.session.open_ticket.empty();
 
     json inbound = {{"dir", "in"}, {"at", now}, {"msg", msg}};
     if (!step_error.empty()) inbound["error"] = step_error;
-    c.transcript.push_back(dump(inbound));
+    c.transcript.push_back(json_text(inbound));
     for (const auto& r : step.replies) {
-      c.transcript.push_back(dump({{"dir", "out"}, {"at", now}, {"by", "bot"}, {"reply", r}}));
+      c.transcript.push_back(json_text({{"dir", "out"}, {"at", now}, {"by", "bot"}, {"reply", r}}));
     }
     if (options_.queue_replies && !step.replies.empty()) {
-      c.outbox_json = dump({{"platform", msg.platform},
+      c.outbox_json = json_text({{"platform", msg.platform},
                             {"chat_id", msg.chat_id},
                             {"callback_id", msg.callback_id},
                             {"replies", step.replies},

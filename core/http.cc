@@ -1,14 +1,20 @@
 #include "core/http.h"
 
-#include <nlohmann/json.hpp>
+#include <cctype>
+
+#include "core/message.h"
 
 namespace nivaran {
+
+std::string lower_ascii(std::string s) {
+  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
 
 HttpResponse HttpResponse::json_error(int status, const std::string& message) {
   HttpResponse r;
   r.status = status;
-  r.body = nlohmann::json{{"error", message}}.dump(-1, ' ', false,
-                                                    nlohmann::json::error_handler_t::replace);
+  r.body = json_text(nlohmann::json{{"error", message}});
   return r;
 }
 

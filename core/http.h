@@ -10,6 +10,9 @@
 
 namespace nivaran {
 
+// `s` with ASCII letters lower-cased: header names are compared this way.
+std::string lower_ascii(std::string s);
+
 struct HttpRequest {
   std::string method;                         // "GET", "POST", ...
   std::string path;                           // decoded path without query, e.g. "/webhook/telegram"

@@ -4,6 +4,10 @@ namespace nivaran {
 
 using nlohmann::json;
 
+std::string json_text(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 void to_json(json& j, const Attachment& a) {
   j = json{{"kind", a.kind}, {"ref", a.ref}};
   if (!a.mime.empty()) j["mime"] = a.mime;

@@ -67,6 +67,9 @@ struct OutboundMessage {
   bool operator==(const OutboundMessage&) const = default;
 };
 
+// Compact JSON text of `j`; invalid UTF-8 in strings (citizens' text) is replaced, never thrown.
+std::string json_text(const nlohmann::json& j);
+
 void to_json(nlohmann::json& j, const Attachment& a);
 void from_json(const nlohmann::json& j, Attachment& a);
 void to_json(nlohmann::json& j, const InboundMessage& m);

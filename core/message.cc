@@ -32,6 +32,7 @@ void to_json(json& j, const InboundMessage& m) {
   if (!m.callback_id.empty()) j["callback_id"] = m.callback_id;
   if (!m.display_name.empty()) j["display_name"] = m.display_name;
   if (!m.attachments.empty()) j["attachments"] = m.attachments;
+  if (!m.kind.empty()) j["kind"] = m.kind;
 }
 
 void from_json(const json& j, InboundMessage& m) {
@@ -45,6 +46,7 @@ void from_json(const json& j, InboundMessage& m) {
   m.display_name = j.value("display_name", "");
   m.sent_at_ms = j.value("sent_at_ms", int64_t{0});
   m.attachments = j.value("attachments", std::vector<Attachment>{});
+  m.kind = j.value("kind", "");
 }
 
 void to_json(json& j, const ReplyOption& o) { j = json{{"id", o.id}, {"title", o.title}}; }
@@ -67,6 +69,8 @@ void from_json(const json& j, Reply& r) {
 void to_json(json& j, const OutboundMessage& m) {
   j = json{{"platform", m.platform}, {"chat_id", m.chat_id}, {"reply", m.reply}};
   if (!m.callback_id.empty()) j["callback_id"] = m.callback_id;
+  if (!m.kind.empty()) j["kind"] = m.kind;
+  if (m.outside_window) j["outside_window"] = true;
 }
 
 void from_json(const json& j, OutboundMessage& m) {
@@ -74,6 +78,8 @@ void from_json(const json& j, OutboundMessage& m) {
   m.chat_id = j.value("chat_id", "");
   m.reply = j.value("reply", Reply{});
   m.callback_id = j.value("callback_id", "");
+  m.kind = j.value("kind", "");
+  m.outside_window = j.value("outside_window", false);
 }
 
 }  // namespace nivaran

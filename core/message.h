@@ -36,6 +36,12 @@ struct InboundMessage {
   std::string display_name;
   std::vector<Attachment> attachments;
   int64_t sent_at_ms = 0;  // platform timestamp, 0 when not given
+  // What this is: "" a citizen's message (the usual case); "mention" a public post naming the
+  // bot (X), answered publicly and briefly, chat_id being the post's id; "receipt" the platform
+  // telling us what became of a message the bot sent: text is the state ("sent", "delivered",
+  // "read", "failed"), button the platform's id of the sent message, message_id unique per
+  // state change.
+  std::string kind;
 
   bool operator==(const InboundMessage&) const = default;
 };
@@ -63,6 +69,11 @@ struct OutboundMessage {
   std::string chat_id;
   Reply reply;
   std::string callback_id;  // acknowledge this button press before sending (Telegram)
+  // "" a private message; "mention" a short public answer to the post chat_id (X).
+  std::string kind;
+  // The platform only lets the bot send pre-approved templates now (WhatsApp outside its
+  // 24-hour customer-service window): render a configured template instead of free text.
+  bool outside_window = false;
 
   bool operator==(const OutboundMessage&) const = default;
 };

@@ -364,10 +364,25 @@ bool Turn::extract_story(const Utterance& u, const InboundMessage& m) {
   bool understood = false;
   // Names must be spelled exactly in a story: "barely" in an English sentence is no district.
   NameMatch dm = match_district(u, ref_, /*exact_only=*/true);
-  if (dm.codes.size() == 1 && dm.exact) {
+  const bool district_named = dm.codes.size() == 1 && dm.exact;
+  if (district_named) {
     slots["district"] = dm.codes.front();
     understood = true;
   }
+  // Some stations are everyday words (शाही/सही, Banda, Katra, किला): without the district,
+  // such a station is taken from a story only when the story speaks of a thana.
+  const bool station_spoken_of = district_named || flow_.station_words.occurs_in(u);
+  auto common_word = [this](const std::string& district, const std::string& code) {
+    const PoliceStation* ps = ref_.find_police_station(district, code);
+    if (!ps) return false;
+    for (const auto& [lang, name] : ps->name) {
+      if (flow_.common_word_stations.equals(Utterance::of(name))) return true;
+    }
+    for (const auto& v : ps->variants) {
+      if (flow_.common_word_stations.equals(Utterance::of(v))) return true;
+    }
+    return false;
+  };
   std::vector<std::pair<std::string, std::string>> stations;  // (district, station)
   for (const auto& d : ref_.districts) {
     if (slots.contains("district") && slots["district"] != d.code) continue;
@@ -375,7 +390,8 @@ bool Turn::extract_story(const Utterance& u, const InboundMessage& m) {
     if (pm.exact)
       for (const auto& code : pm.codes) stations.emplace_back(d.code, code);
   }
-  if (stations.size() == 1) {
+  if (stations.size() == 1 &&
+      (station_spoken_of || !common_word(stations.front().first, stations.front().second))) {
     slots["district"] = stations.front().first;
     slots["police_station"] = stations.front().second;
     understood = true;

@@ -290,6 +290,9 @@ Result<Flow> load_flow(const std::string& path) {
       f.place_words = Phrases::of(get_strings(v, "place_words", "vocabulary", e));
       f.place_markers = Phrases::of(get_strings(v, "place_markers", "vocabulary", e));
       f.not_place_names = Phrases::of(get_strings(v, "not_place_names", "vocabulary", e));
+      f.station_words = Phrases::of(get_strings(v, "station_words", "vocabulary", e));
+      f.common_word_stations =
+          Phrases::of(get_strings(v, "common_word_stations", "vocabulary", e));
       if (v.contains("dates")) {
         const json& d = v["dates"];
         const std::string dp = "vocabulary.dates";

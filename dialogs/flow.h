@@ -68,6 +68,11 @@ struct Flow {
   Phrases place_words;  // "रोड", "bazar", "चौराहा": a story's place is the word before one,
   Phrases place_markers;    // or the place word with "के पास" / "ke bahar" after it;
   Phrases not_place_names;  // never a place name: "मेरे गाँव" names no place
+  // Police stations whose names are everyday words (शाही/सही, Banda, Katra, किला): in a story
+  // that does not name the district, such a station is taken only when the story also has one
+  // of `station_words` ("थाना", "thana", "kotwali"), so "sahi baat hai" is no thana Shahi.
+  Phrases common_word_stations;
+  Phrases station_words;
   NumberWords numbers;
   DateWords dates;
   int idle_minutes = 120;  // after this long, an unfinished complaint is offered to resume

@@ -49,3 +49,19 @@ TEST_CASE("chat takes an optional --user and help is recognised anywhere", "[cli
   CHECK(parse_command_line({"--help"})->help);
   CHECK(parse_command_line({"serve", "--help"})->help);
 }
+
+TEST_CASE("user add needs a login and a role; the district is optional", "[cli]") {
+  auto ig = parse_command_line(
+      {"user", "add", "--config", "c.json", "--login", "ig.range", "--role", "ig"});
+  REQUIRE(ig.ok());
+  CHECK(ig->command == "user add");
+  CHECK(ig->options.at("--login") == "ig.range");
+  CHECK(ig->options.count("--district") == 0);
+  auto staff = parse_command_line({"user", "add", "--config", "c.json", "--login", "ram", "--role",
+                                   "staff", "--district", "pilibhit"});
+  REQUIRE(staff.ok());
+  CHECK(staff->options.at("--district") == "pilibhit");
+  CHECK(parse_command_line({"user", "add", "--config", "c.json", "--role", "ig"})
+            .status()
+            .message() == "user add needs --login");
+}

@@ -19,4 +19,10 @@ int run_chat(const std::string& config_path, const std::string& user, std::istre
 // Validates everything the configuration names; prints every error. Exit 0 valid, 1 invalid.
 int run_check_config(const std::string& config_path, std::ostream& out, std::ostream& err);
 
+// Creates a staff account (`district` empty for ig and admin). The password is read from
+// standard input: prompted twice without echo on a terminal, otherwise the first line. Exit 0
+// added, 1 refused (bad role or district, weak password, login taken, Redis down).
+int run_user_add(const std::string& config_path, const std::string& login, const std::string& role,
+                 const std::string& district, std::ostream& out, std::ostream& err);
+
 }  // namespace nivaran

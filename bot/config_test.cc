@@ -91,3 +91,31 @@ TEST_CASE("a file that is not JSON, or missing, is refused", "[config]") {
   CHECK(load_config("/nonexistent/nivaran.json").status().message() ==
         "/nonexistent/nivaran.json: cannot read the file");
 }
+
+TEST_CASE("the auth block is optional; the scrypt cost must be a power of two", "[config]") {
+  setenv("NIVARAN_TEST_TOKEN", "t", 1);
+  auto defaults = load_config(write_config(kValid));
+  REQUIRE(defaults.ok());
+  CHECK(defaults->auth.token_ttl_seconds == 12 * 3600);
+  CHECK(defaults->auth.scrypt_n == 32768);
+
+  auto with_auth = [](const std::string& block) {
+    std::string text = kValid;
+    text.replace(text.rfind('}'), 1, ", \"auth\": " + block + "}");
+    return write_config(text);
+  };
+  auto set = load_config(with_auth(R"({"token_ttl_seconds": 3600, "scrypt_n": 1024})"));
+  REQUIRE(set.ok());
+  CHECK(set->auth.token_ttl_seconds == 3600);
+  CHECK(set->auth.scrypt_n == 1024);
+
+  std::string path = with_auth(R"({"scrypt_n": 3000})");
+  CHECK(load_config(path).status().message() ==
+        path + ": auth.scrypt_n: expected a power of two from 1024 to 262144");
+  path = with_auth(R"({"scrypt_n": 512})");
+  CHECK(load_config(path).status().message() ==
+        path + ": auth.scrypt_n: expected an integer from 1024 to 262144");
+  path = with_auth(R"({"token_ttl_seconds": 10})");
+  CHECK(load_config(path).status().message() ==
+        path + ": auth.token_ttl_seconds: expected an integer from 300 to 2592000");
+}

@@ -38,6 +38,12 @@ int main(int argc, char** argv) {
     return nivaran::run_chat(config, user, std::cin, std::cout);
   }
   if (cl->command == "check-config") return nivaran::run_check_config(config, std::cout, std::cerr);
+  if (cl->command == "user add") {
+    pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);  // Ctrl-C ends it (echo is restored)
+    auto district = cl->options.count("--district") ? cl->options.at("--district") : "";
+    return nivaran::run_user_add(config, cl->options.at("--login"), cl->options.at("--role"),
+                                 district, std::cout, std::cerr);
+  }
   std::cerr << "nivaran: '" << cl->command << "' is not available yet in this build\n";
   return 1;
 }

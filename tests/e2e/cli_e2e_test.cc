@@ -1,12 +1,14 @@
-// The nivaran binary's command line: usage and exit codes, check-config, and the terminal chat
-// filing a ticket through the same pipeline and Redis.
+// The nivaran binary's command line: usage and exit codes, check-config, the terminal chat
+// filing a ticket through the same pipeline and Redis, and adding staff accounts.
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "bot/accounts.h"
 #include "bot/keys.h"
+#include "bot/pipeline.h"  // system_now_ms
 #include "bot/redis.h"
 #include "tests/e2e/bot_process.h"
 #include "tests/support/redis_server.h"
@@ -80,4 +82,65 @@ TEST_CASE("a citizen files a grievance in the terminal and the ticket is in Redi
   CHECK(mobile->str == "9876543210");
   auto session = redis.command({"EXISTS", keys::session("terminal", "ram")});
   CHECK(session->integer == 1);
+}
+
+TEST_CASE("user add creates a staff account from a password on stdin, and refuses bad ones",
+          "[e2e][cli][accounts]") {
+  RedisServer redis_server;
+  redis_server.start();
+  auto cfg = test_config(redis_server.port(), "http://127.0.0.1:9");
+  cfg["auth"] = {{"scrypt_n", 1024}};
+  std::string path = write_temp("users.json", cfg.dump());
+  auto user_add = [&](std::vector<std::string> extra, const std::string& input, std::string& out,
+                      std::string& err) {
+    std::vector<std::string> args = {"user", "add", "--config", path};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_nivaran(args, input, out, err);
+  };
+  std::string out, err;
+  REQUIRE(user_add({"--login", "ram.kumar", "--role", "staff", "--district", "pilibhit"},
+                   "Surakshit#2026\n", out, err) == 0);
+  CHECK(out == "user ram.kumar added (role staff, district pilibhit)\n");
+  CHECK(err.empty());
+
+  Redis redis(RedisEndpoint{"127.0.0.1", redis_server.port(), 0, 500});
+  auto stored = redis.command({"HGETALL", keys::staff_user("ram.kumar")});
+  REQUIRE(stored.ok());
+  CHECK(stored->elements.size() == 12);
+  AccountOptions options;
+  options.known_districts = {"pilibhit"};
+  options.scrypt.n = 1024;
+  Accounts accounts(redis, options);
+  auto token = accounts.login("ram.kumar", "Surakshit#2026", "127.0.0.1", system_now_ms());
+  REQUIRE(token.ok());  // the newline was not part of the password
+  CHECK(accounts.authenticate(token.value(), system_now_ms())->district == "pilibhit");
+
+  SECTION("a range role takes no district") {
+    CHECK(user_add({"--login", "ig.range", "--role", "ig"}, "Surakshit#2026\r\n", out, err) == 0);
+    CHECK(out == "user ig.range added (role ig, whole range)\n");
+    CHECK(accounts.login("ig.range", "Surakshit#2026", "127.0.0.1", system_now_ms()).ok());
+  }
+  SECTION("a taken login is refused with exit 1") {
+    CHECK(user_add({"--login", "ram.kumar", "--role", "sp", "--district", "bareilly"},
+                   "another-password\n", out, err) == 1);
+    CHECK(err == "nivaran: user add: login: 'ram.kumar' already exists\n");
+    CHECK(out.empty());
+  }
+  SECTION("an unknown district, a bad role or a weak password is refused with exit 1") {
+    CHECK(user_add({"--login", "sita", "--role", "staff", "--district", "lucknow"},
+                   "Surakshit#2026\n", out, err) == 1);
+    CHECK(err.find("district: 'lucknow' is not a configured district (bareilly, badaun, "
+                   "pilibhit, shahjahanpur)") != std::string::npos);
+    CHECK(user_add({"--login", "sita", "--role", "chief"}, "Surakshit#2026\n", out, err) == 1);
+    CHECK(err.find("role: 'chief' is not one of staff, nodal, sp, ig, admin") != std::string::npos);
+    CHECK(user_add({"--login", "sita", "--role", "admin"}, "short\n", out, err) == 1);
+    CHECK(err.find("password: at least 8 characters") != std::string::npos);
+    CHECK(user_add({"--login", "sita", "--role", "admin"}, "", out, err) == 1);
+    CHECK(err.find("no password on standard input") != std::string::npos);
+    CHECK(redis.command({"EXISTS", keys::staff_user("sita")})->integer == 0);
+  }
+  SECTION("a missing option is a usage error, exit 2") {
+    CHECK(user_add({"--login", "sita"}, "Surakshit#2026\n", out, err) == 2);
+    CHECK(err.find("usage: nivaran") != std::string::npos);
+  }
 }

@@ -158,6 +158,16 @@ Result<Config> load_config(const std::string& path) {
   r.integer("outbox.reclaim_idle_ms", c.outbox.reclaim_idle_ms, 100, 3600000);
   r.integer("outbox.max_backoff_ms", c.outbox.max_backoff_ms, 10, 86400000);
   r.integer("outbox.request_timeout_ms", c.outbox.request_timeout_ms, 100, 120000);
+  r.object("auth", false);
+  r.integer("auth.token_ttl_seconds", c.auth.token_ttl_seconds, 300, 30LL * 24 * 3600);
+  r.integer("auth.scrypt_n", c.auth.scrypt_n, 1024, 1 << 18);
+  if ((c.auth.scrypt_n & (c.auth.scrypt_n - 1)) != 0) {
+    r.fail("auth.scrypt_n: expected a power of two from 1024 to 262144");
+  }
+  r.integer("intake.max_per_mobile", c.intake.max_per_mobile, 0, 100000);
+  r.integer("intake.window_days", c.intake.window_days, 1, 3650);
+  r.integer("intake.link_hours", c.intake.link_hours, 0, 24 * 365);
+  if (const json* p = r.find("sla")) c.sla = *p;
   if (const json* p = r.find("platforms"); p && p->is_object()) {
     for (auto& [name, block] : p->items()) {
       if (!block.is_object()) {

@@ -48,6 +48,20 @@ struct Config {
     int64_t max_backoff_ms = 300000;
     int64_t request_timeout_ms = 10000;
   } outbox;
+
+  struct Auth {
+    int64_t token_ttl_seconds = 12 * 3600;  // a console session ends this long after login
+    int64_t scrypt_n = 1 << 15;             // password hash cost: a power of two, 2^10..2^18
+  } auth;
+
+  // SLA targets per priority (bot/sla.h sla_policy reads it); null keeps the defaults.
+  nlohmann::json sla;
+
+  struct Intake {
+    int64_t max_per_mobile = 10;  // tickets per mobile number within window_days; 0: no limit
+    int64_t window_days = 30;
+    int64_t link_hours = 24;      // same mobile + category on another platform: linked
+  } intake;
 };
 
 // Reads and validates the file. The error names the file and the field, e.g.

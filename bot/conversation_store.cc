@@ -1,5 +1,6 @@
 #include "bot/conversation_store.h"
 
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 
@@ -12,12 +13,16 @@ namespace nivaran {
 
 namespace {
 
-// KEYS: 1 session, 2 seen, 3 transcript, 4 outbox, 5 ticket, 6 all tickets, 7 district queue,
-//       8 citizen's tickets, 9 attached ticket
+// KEYS: 1 session, 2 seen, 3 transcript, 4 outbox, 5 new ticket, 6 all tickets,
+//       7 district queue, 8 citizen's tickets, 9 attached ticket, 10 local inbox (web chat),
+//       11 SLA deadlines, 12 history of the new or attached ticket, 13 audit log,
+//       14.. the new ticket's queue indexes, or the indexes the attached ticket leaves then joins
 // ARGV: 1 expected version, 2 session JSON, 3 session ttl ms, 4 dedupe ttl ms,
 //       5 draft transcript ttl ms, 6 now ms, 7 outbox JSON, 8 new ticket ref,
 //       9 ticket fields JSON (flat, strings), 10 attach ref, 11 episode has ticket (0/1),
-//       12.. transcript entries
+//       12 n = number of transcript entries, 13 SLA deadlines JSON [score, member, ...] of the
+//       new ticket, 14 ticket change JSON or '' (TicketChange), 15..14+n transcript entries,
+//       then inbox entries
 const RedisScript kCommitScript(R"lua(
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'DUP' end
 local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
@@ -25,9 +30,12 @@ if v ~= tonumber(ARGV[1]) then return 'CONFLICT' end
 redis.call('HSET', KEYS[1], 'v', v + 1, 's', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
-for i = 12, #ARGV do
+local n = tonumber(ARGV[12])
+for i = 15, 14 + n do
   redis.call('XADD', KEYS[3], '*', 'e', ARGV[i])
 end
+local change = nil
+if ARGV[14] ~= '' then change = cjson.decode(ARGV[14]) end
 if ARGV[8] ~= '' then
   local fields = cjson.decode(ARGV[9])
   local flat = {}
@@ -39,12 +47,28 @@ if ARGV[8] ~= '' then
   redis.call('ZADD', KEYS[6], ARGV[6], ARGV[8])
   redis.call('ZADD', KEYS[7], ARGV[6], ARGV[8])
   redis.call('ZADD', KEYS[8], ARGV[6], ARGV[8])
-end
-if ARGV[10] ~= '' and redis.call('EXISTS', KEYS[9]) == 1 then
-  redis.call('HSET', KEYS[9], 'updated_at', ARGV[6])
+  for i = 14, #KEYS do redis.call('ZADD', KEYS[i], ARGV[6], ARGV[8]) end
+  local deadlines = cjson.decode(ARGV[13])
+  for i = 1, #deadlines, 2 do redis.call('ZADD', KEYS[11], deadlines[i], deadlines[i + 1]) end
+  if change and change.history ~= '' then redis.call('XADD', KEYS[12], '*', 'e', change.history) end
+elseif ARGV[10] ~= '' and redis.call('EXISTS', KEYS[9]) == 1 then
+  redis.call('HSET', KEYS[9], 'updated_at', ARGV[6], 'citizen_last_at', ARGV[6])
   redis.call('HINCRBY', KEYS[9], 'citizen_messages', 1)
+  if change and (change.expect_status == '' or
+                 redis.call('HGET', KEYS[9], 'status') == change.expect_status) then
+    redis.call('HDEL', KEYS[1], 'fb')
+    if #change.set > 0 then redis.call('HSET', KEYS[9], unpack(change.set)) end
+    for i = 1, change.nrem do redis.call('ZREM', KEYS[13 + i], ARGV[10]) end
+    for i = 1, change.nadd do redis.call('ZADD', KEYS[13 + change.nrem + i], change.score, ARGV[10]) end
+    for _, m in ipairs(change.sla_rem) do redis.call('ZREM', KEYS[11], m) end
+    for i = 1, #change.sla_add, 2 do
+      redis.call('ZADD', KEYS[11], change.sla_add[i], change.sla_add[i + 1])
+    end
+    if change.history ~= '' then redis.call('XADD', KEYS[12], '*', 'e', change.history) end
+    if change.audit ~= '' then redis.call('XADD', KEYS[13], '*', 'e', change.audit) end
+  end
 end
-if #ARGV >= 12 then
+if n > 0 then
   if ARGV[11] == '1' then
     redis.call('PERSIST', KEYS[3])
   else
@@ -53,6 +77,12 @@ if #ARGV >= 12 then
 end
 if ARGV[7] ~= '' then
   redis.call('XADD', KEYS[4], '*', 'm', ARGV[7])
+end
+if #ARGV > 14 + n then
+  for i = 15 + n, #ARGV do
+    redis.call('XADD', KEYS[10], 'MAXLEN', '~', '1000', '*', 'r', ARGV[i])
+  end
+  redis.call('PEXPIRE', KEYS[10], ARGV[3])
 end
 return 'OK'
 )lua");
@@ -66,15 +96,16 @@ Result<LoadedSession> ConversationStore::load(const std::string& platform,
                                               const std::string& user_id,
                                               const std::string& message_id) {
   auto replies = redis_.pipeline({{"EXISTS", keys::seen(platform, message_id)},
-                                  {"HMGET", keys::session(platform, user_id), "v", "s"}});
+                                  {"HMGET", keys::session(platform, user_id), "v", "s", "fb"}});
   if (!replies.ok()) return replies.status();
   const auto& r = replies.value();
   if (r[0].is_error() || r[1].is_error()) return Status::unavailable("Redis: " + r[0].str + r[1].str);
   LoadedSession s;
   s.seen = r[0].integer == 1;
-  if (r[1].elements.size() == 2 && !r[1].elements[0].is_nil()) {
+  if (r[1].elements.size() == 3 && !r[1].elements[0].is_nil()) {
     s.version = std::stoll(r[1].elements[0].str);
     s.session_json = r[1].elements[1].str;
+    s.feedback_for = r[1].elements[2].str;
   }
   return s;
 }
@@ -94,15 +125,91 @@ Result<std::string> ConversationStore::next_ticket_ref(const std::string& prefix
   return prefix + "-" + yy + "-" + number;
 }
 
+namespace {
+
+// The standalone 4-digit numbers in `text`, Devanagari digits read as ASCII.
+std::vector<std::string> four_digit_words(const std::string& text) {
+  std::string ascii;
+  for (size_t i = 0; i < text.size(); ++i) {
+    // Devanagari digits are U+0966..U+096F: E0 A5 A6..AF.
+    if (i + 2 < text.size() && static_cast<unsigned char>(text[i]) == 0xE0 &&
+        static_cast<unsigned char>(text[i + 1]) == 0xA5 &&
+        static_cast<unsigned char>(text[i + 2]) >= 0xA6 &&
+        static_cast<unsigned char>(text[i + 2]) <= 0xAF) {
+      ascii += static_cast<char>('0' + (static_cast<unsigned char>(text[i + 2]) - 0xA6));
+      i += 2;
+    } else {
+      ascii += text[i];
+    }
+  }
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < ascii.size()) {
+    if (!std::isdigit(static_cast<unsigned char>(ascii[i]))) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < ascii.size() && std::isdigit(static_cast<unsigned char>(ascii[j]))) ++j;
+    bool joined = (i > 0 && ascii[i - 1] == '-') || (j < ascii.size() && ascii[j] == '-');
+    if (j - i == 4 && !joined) out.push_back(ascii.substr(i, 4));
+    i = j;
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::string> ConversationStore::ticket_status_for(const std::string& ref,
                                                          const std::string& platform,
-                                                         const std::string& user_id) {
+                                                         const std::string& user_id,
+                                                         const std::string& text) {
   if (ref.empty()) return std::string();
-  auto r = redis_.command({"HMGET", keys::ticket(ref), "platform", "user_id", "status"});
+  auto r = redis_.command({"HMGET", keys::ticket(ref), "platform", "user_id", "status", "mobile"});
   if (!r.ok()) return r.status();
-  if (r->is_error() || r->elements.size() != 3) return Status::unavailable("Redis: " + r->str);
-  if (r->elements[0].str != platform || r->elements[1].str != user_id) return std::string();
-  return r->elements[2].str;
+  if (r->is_error() || r->elements.size() != 4) return Status::unavailable("Redis: " + r->str);
+  const auto& e = r->elements;
+  if (e[2].str.empty()) return std::string();
+  if (e[0].str == platform && e[1].str == user_id) return e[2].str;
+  const std::string& mobile = e[3].str;
+  if (mobile.size() >= 4) {
+    for (const auto& w : four_digit_words(text)) {
+      if (w == mobile.substr(mobile.size() - 4)) return e[2].str;
+    }
+  }
+  return std::string();
+}
+
+Result<std::map<std::string, std::string>> ConversationStore::ticket_fields(
+    const std::string& ref, const std::vector<std::string>& names) {
+  std::vector<std::string> cmd = {"HMGET", keys::ticket(ref)};
+  cmd.insert(cmd.end(), names.begin(), names.end());
+  auto r = redis_.command(cmd);
+  if (!r.ok()) return r.status();
+  if (r->is_error() || r->elements.size() != names.size()) {
+    return Status::unavailable("Redis: " + r->str);
+  }
+  std::map<std::string, std::string> out;
+  bool any = false;
+  for (size_t i = 0; i < names.size(); ++i) {
+    any = any || !r->elements[i].is_nil();
+    out[names[i]] = r->elements[i].str;
+  }
+  if (!any) out.clear();
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, int64_t>>> ConversationStore::tickets_by_mobile(
+    const std::string& mobile_key, int64_t since_ms) {
+  auto r = redis_.command({"ZRANGEBYSCORE", keys::mobile_tickets(mobile_key),
+                           std::to_string(since_ms), "+inf", "WITHSCORES"});
+  if (!r.ok()) return r.status();
+  if (r->is_error()) return Status::unavailable("Redis: " + r->str);
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (size_t i = 0; i + 1 < r->elements.size(); i += 2) {
+    out.emplace_back(r->elements[i].str, std::stoll(r->elements[i + 1].str));
+  }
+  return out;
 }
 
 Result<ConversationStore::Outcome> ConversationStore::commit(const ConversationCommit& c) {
@@ -117,7 +224,17 @@ Result<ConversationStore::Outcome> ConversationStore::commit(const ConversationC
       keys::district_tickets(c.new_ticket_district.empty() ? "triage" : c.new_ticket_district),
       keys::citizen_tickets(c.platform, c.user_id),
       c.attach_ticket_ref.empty() ? none : keys::ticket(c.attach_ticket_ref),
+      c.inbox_key.empty() ? none : c.inbox_key,
+      keys::sla_due(),
+      keys::ticket_history(!c.new_ticket_ref.empty() ? c.new_ticket_ref : c.attach_ticket_ref),
+      keys::audit(),
   };
+  if (!c.new_ticket_ref.empty()) {
+    keys_list.insert(keys_list.end(), c.new_ticket_indexes.begin(), c.new_ticket_indexes.end());
+  } else {
+    keys_list.insert(keys_list.end(), c.change.index_remove.begin(), c.change.index_remove.end());
+    keys_list.insert(keys_list.end(), c.change.index_add.begin(), c.change.index_add.end());
+  }
   std::vector<std::string> args = {
       std::to_string(c.expected_version),
       c.session_json,
@@ -130,8 +247,21 @@ Result<ConversationStore::Outcome> ConversationStore::commit(const ConversationC
       c.new_ticket_ref.empty() ? "{}" : json_text(nlohmann::json(c.new_ticket_fields)),
       c.attach_ticket_ref,
       c.episode_has_ticket || !c.new_ticket_ref.empty() ? "1" : "0",
+      std::to_string(c.transcript.size()),
+      json_text(nlohmann::json(c.new_ticket_deadlines)),
+      c.change.empty() ? std::string()
+                       : json_text({{"expect_status", c.change.expect_status},
+                                    {"set", c.change.set},
+                                    {"nrem", c.change.index_remove.size()},
+                                    {"nadd", c.change.index_add.size()},
+                                    {"score", std::to_string(c.change.score)},
+                                    {"sla_rem", c.change.sla_remove},
+                                    {"sla_add", c.change.sla_add},
+                                    {"history", c.change.history},
+                                    {"audit", c.change.audit}}),
   };
   args.insert(args.end(), c.transcript.begin(), c.transcript.end());
+  if (!c.inbox_key.empty()) args.insert(args.end(), c.inbox_entries.begin(), c.inbox_entries.end());
   auto r = redis_.eval(kCommitScript, keys_list, args);
   if (!r.ok()) return r.status();
   if (r->is_error()) return Status::unavailable("Redis commit failed: " + r->str);

@@ -20,6 +20,24 @@ struct LoadedSession {
   bool seen = false;          // the message id was committed before
   int64_t version = 0;        // 0 when there is no session yet
   std::string session_json;   // empty when there is no session yet
+  std::string feedback_for;   // a resolved ticket whose "are you satisfied?" awaits an answer
+};
+
+// What a message does to a ticket besides being added to it (the citizen's feedback closes or
+// reopens it), or the history entry of a ticket the message files. Applied in the commit, to the
+// attached ticket, only while the ticket's status is still `expect_status` ("" any).
+struct TicketChange {
+  std::string expect_status;
+  std::vector<std::string> set;  // field, value, ...
+  std::vector<std::string> index_remove;
+  std::vector<std::string> index_add;
+  int64_t score = 0;  // created_at: the order of every queue
+  std::vector<std::string> sla_remove;
+  std::vector<std::string> sla_add;  // score, member, ...
+  std::string history;  // JSON entry for keys::ticket_history
+  std::string audit;    // JSON entry for keys::audit
+
+  bool empty() const { return set.empty() && history.empty() && audit.empty(); }
 };
 
 struct ConversationCommit {
@@ -35,7 +53,14 @@ struct ConversationCommit {
   std::string new_ticket_ref;            // empty: no ticket created
   std::string new_ticket_district;       // queue the ticket goes to ("triage" outside the range)
   std::map<std::string, std::string> new_ticket_fields;
+  std::vector<std::string> new_ticket_indexes;    // queue indexes it joins (ticket_index_keys)
+  std::vector<std::string> new_ticket_deadlines;  // SLA: score, member, ... (initial_deadlines)
+  TicketChange change;
   std::string attach_ticket_ref;         // the open ticket this message was added to
+  // A platform the bot serves itself (the web chat) takes its replies from this stream instead
+  // of the outbox: one entry {r: reply JSON} per reply. It expires with the session.
+  std::string inbox_key;
+  std::vector<std::string> inbox_entries;
   int64_t now_ms = 0;
 };
 
@@ -59,10 +84,22 @@ class ConversationStore {
   // A number taken by a commit that then lost a race is skipped, never reissued.
   Result<std::string> next_ticket_ref(const std::string& prefix, int64_t now_ms);
 
-  // The status of ticket `ref` when it was filed from this platform account; "" when there is
-  // no such ticket or it belongs to someone else (the two are not told apart).
+  // The status of ticket `ref` when it was filed from this platform account, or when `text`
+  // holds the last 4 digits of the ticket's mobile number as a word of its own (a citizen asking
+  // from another app); "" when there is no such ticket or it belongs to someone else (the two
+  // are not told apart).
   Result<std::string> ticket_status_for(const std::string& ref, const std::string& platform,
-                                        const std::string& user_id);
+                                        const std::string& user_id, const std::string& text = "");
+
+  // Some fields of ticket `ref` (empty strings for missing ones; an empty map when there is no
+  // such ticket).
+  Result<std::map<std::string, std::string>> ticket_fields(const std::string& ref,
+                                                           const std::vector<std::string>& names);
+
+  // The tickets filed with one mobile number (keys::mobile_tickets) since `since_ms`, oldest
+  // first, as (ref, created_at).
+  Result<std::vector<std::pair<std::string, int64_t>>> tickets_by_mobile(
+      const std::string& mobile_key, int64_t since_ms);
 
   // Applies the commit atomically, or nothing at all.
   Result<Outcome> commit(const ConversationCommit& c);

@@ -49,6 +49,7 @@ struct HttpServer::Impl {
         req.query[web::uri::decode(k)] = web::uri::decode(v);
       }
       for (const auto& [name, value] : request.headers()) req.headers[lower_ascii(name)] = value;
+      req.remote_addr = request.remote_address();
       close = lower_ascii(req.header("connection")) == "close";
     } catch (const std::exception& e) {
       send(request, HttpResponse::json_error(400, std::string("malformed request: ") + e.what()),

@@ -267,6 +267,8 @@ Status OutboxSender::send_batch(const std::string& consumer, const std::vector<P
         msg.chat_id = job->entry.value("chat_id", "");
         msg.reply = replies[job->k].get<Reply>();
         if (job->k == 0) msg.callback_id = job->entry.value("callback_id", "");
+        msg.kind = job->entry.value("kind", "");
+        msg.outside_window = job->entry.value("outside_window", false);
         job->calls = job->handler->render(msg);
         if (job->calls.empty()) {
           ++job->k;

@@ -1,12 +1,20 @@
 #include "bot/pipeline.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <optional>
 #include <cstdio>
 #include <iostream>
 #include <random>
 #include <thread>
 
 #include <nlohmann/json.hpp>
+#include <openssl/sha.h>
+
+#include "bot/keys.h"
+#include "bot/tickets.h"
+#include "dialogs/match.h"
 
 namespace nivaran {
 
@@ -66,98 +74,70 @@ Pipeline::Pipeline(ConversationStore& store, const dialogs::Flow& flow,
       clock_(std::move(clock)),
       step_(std::move(step)) {}
 
+std::string mobile_key(const std::string& mobile) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  const std::string input = "nivaran-mobile:" + mobile;
+  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 16; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
+std::string Pipeline::text(const std::string& key, const std::string& lang) const {
+  auto it = flow_.messages.find(key);
+  return it == flow_.messages.end() ? std::string() : dialogs::text_in(it->second, lang);
+}
+
 Result<Processed> Pipeline::process(const InboundMessage& msg) {
+  if (msg.kind == "receipt") {
+    // What became of a message the bot sent: counted, nothing to commit for the conversation.
+    return Processed{};
+  }
   for (int attempt = 0; attempt <= options_.max_conflict_retries; ++attempt) {
     auto loaded = store_.load(msg.platform, msg.user_id, msg.message_id);
     if (!loaded.ok()) return loaded.status();
     if (loaded->seen) return duplicate();
-
     dialogs::Session session;
     if (!loaded->session_json.empty()) {
       json j = json::parse(loaded->session_json, nullptr, false);
       if (!j.is_discarded()) session = j.get<dialogs::Session>();
     }
     const int64_t now = clock_();
-    dialogs::StepContext ctx{.now_ms = now,
-                             .fresh_episode = make_unique_id(now),
-                             .utc_offset_minutes = options_.utc_offset_minutes};
-    dialogs::StepResult step;
-    std::string step_error;
-    try {
-      step = step_(flow_, ref_, session, msg, ctx);
-    } catch (const std::exception& e) {
-      step_error = e.what();
-      std::cerr << "nivaran: dialog step failed for a " << msg.platform
-                << " message; committed with an apology: " << step_error << "\n";
-      step = dialogs::StepResult{};
-      step.session = session;
-      if (step.session.episode.empty()) step.session.episode = ctx.fresh_episode;
-      auto apology = flow_.messages.find("internal_error");
-      if (apology != flow_.messages.end()) {
-        step.replies.push_back(Reply{dialogs::text_in(apology->second, session.lang), {}});
-      }
-    }
 
-    ConversationCommit c;
+    Draft d;
+    ConversationCommit& c = d.commit;
     c.platform = msg.platform;
     c.user_id = msg.user_id;
     c.message_id = msg.message_id;
     c.expected_version = loaded->version;
     c.now_ms = now;
 
-    for (const auto& effect : step.effects) {
-      if (effect.type == "create_ticket" && c.new_ticket_ref.empty()) {
-        std::string district = effect.data.value("district", "");
-        auto prefix = options_.ticket_prefixes.find(district);
-        bool in_range = prefix != options_.ticket_prefixes.end();
-        auto ref = store_.next_ticket_ref(in_range ? prefix->second : options_.triage_prefix, now);
-        if (!ref.ok()) return ref.status();
-        c.new_ticket_ref = ref.value();
-        c.new_ticket_district = in_range ? district : "triage";
-        for (auto& [k, v] : effect.data.items()) c.new_ticket_fields[k] = as_field(v);
-        c.new_ticket_fields["id"] = c.new_ticket_ref;
-        c.new_ticket_fields["district"] = in_range ? district : "";
-        c.new_ticket_fields["status"] = "new";
-        c.new_ticket_fields["platform"] = msg.platform;
-        c.new_ticket_fields["user_id"] = msg.user_id;
-        c.new_ticket_fields["chat_id"] = msg.chat_id;
-        c.new_ticket_fields["created_at"] = std::to_string(now);
-        c.new_ticket_fields["updated_at"] = std::to_string(now);
-        c.new_ticket_fields["transcript"] = step.session.episode;
-        if (c.new_ticket_fields["priority"].empty()) c.new_ticket_fields["priority"] = "normal";
-        step.session.open_ticket = c.new_ticket_ref;
-        for (auto& r : step.replies) replace_all(r.text, "{ticket_ref}", c.new_ticket_ref);
-      } else if (effect.type == "attach_to_ticket") {
-        c.attach_ticket_ref = effect.data.value("ticket", "");
-      } else if (effect.type == "ticket_status") {
-        auto status = store_.ticket_status_for(effect.data.value("ticket", ""), msg.platform,
-                                               msg.user_id);
-        if (!status.ok()) return status.status();
-        std::string key = status->empty() ? "ticket_not_found" : "ticket_status_" + status.value();
-        auto text = flow_.messages.find(key);
-        std::string said = text == flow_.messages.end()
-                               ? status.value()
-                               : dialogs::text_in(text->second, step.session.lang);
-        for (auto& r : step.replies) replace_all(r.text, "{ticket_status}", said);
-      }
+    Status drafted;
+    if (msg.kind == "mention") {
+      drafted = draft_mention(msg, session, now, d);
+    } else {
+      auto feedback = draft_feedback(msg, loaded.value(), session, now, d);
+      if (!feedback.ok()) return feedback.status();
+      if (!feedback.value()) drafted = draft_step(msg, loaded.value(), now, d);
     }
-    step.session.updated_at_ms = now;
-    c.session_json = json_text(json(step.session));
-    c.episode = step.session.episode.empty() ? ctx.fresh_episode : step.session.episode;
-    c.episode_has_ticket = !step.session.open_ticket.empty();
+    if (!drafted.is_ok()) return drafted;
 
-    json inbound = {{"dir", "in"}, {"at", now}, {"msg", msg}};
-    if (!step_error.empty()) inbound["error"] = step_error;
-    c.transcript.push_back(json_text(inbound));
-    for (const auto& r : step.replies) {
-      c.transcript.push_back(json_text({{"dir", "out"}, {"at", now}, {"by", "bot"}, {"reply", r}}));
-    }
-    if (options_.queue_replies && !step.replies.empty()) {
-      c.outbox_json = json_text({{"platform", msg.platform},
-                            {"chat_id", msg.chat_id},
-                            {"callback_id", msg.callback_id},
-                            {"replies", step.replies},
-                            {"attempt", 0}});
+    if (options_.queue_replies && !d.replies.empty() &&
+        options_.local_platforms.count(msg.platform)) {
+      c.inbox_key = keys::local_inbox(msg.platform, msg.chat_id);
+      for (const auto& r : d.replies) c.inbox_entries.push_back(json_text(json(r)));
+    } else if (options_.queue_replies && !d.replies.empty()) {
+      json out = {{"platform", msg.platform},
+                  {"chat_id", msg.chat_id},
+                  {"callback_id", msg.callback_id},
+                  {"replies", d.replies},
+                  {"attempt", 0}};
+      if (!d.reply_kind.empty()) out["kind"] = d.reply_kind;
+      c.outbox_json = json_text(out);
     }
 
     auto outcome = store_.commit(c);
@@ -167,7 +147,7 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
         return duplicate();
       case ConversationStore::Outcome::kCommitted:
         return Processed{.duplicate = false,
-                         .replies = std::move(step.replies),
+                         .replies = std::move(d.replies),
                          .ticket_ref = c.new_ticket_ref};
       case ConversationStore::Outcome::kConflict:
         // Another delivery for this citizen won the race: re-read and re-step, after a short
@@ -177,6 +157,263 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
     }
   }
   return Status::unavailable("conversation is busy with concurrent updates; retry");
+}
+
+Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& loaded, int64_t now,
+                            Draft& d) {
+  ConversationCommit& c = d.commit;
+  dialogs::Session session;
+  if (!loaded.session_json.empty()) {
+    json j = json::parse(loaded.session_json, nullptr, false);
+    if (!j.is_discarded()) session = j.get<dialogs::Session>();
+  }
+  dialogs::StepContext ctx{.now_ms = now,
+                           .fresh_episode = make_unique_id(now),
+                           .utc_offset_minutes = options_.utc_offset_minutes};
+  dialogs::StepResult step;
+  std::string step_error;
+  try {
+    step = step_(flow_, ref_, session, msg, ctx);
+  } catch (const std::exception& e) {
+    step_error = e.what();
+    std::cerr << "nivaran: dialog step failed for a " << msg.platform
+              << " message; committed with an apology: " << step_error << "\n";
+    step = dialogs::StepResult{};
+    step.session = session;
+    if (step.session.episode.empty()) step.session.episode = ctx.fresh_episode;
+    std::string apology = text("internal_error", session.lang);
+    if (!apology.empty()) step.replies.push_back(Reply{apology, {}});
+  }
+
+  for (const auto& effect : step.effects) {
+    if (effect.type == "create_ticket" && c.new_ticket_ref.empty()) {
+      auto handled = intake_check(msg, effect.data, step.session, now, d);
+      if (!handled.ok()) return handled.status();
+      if (handled.value()) {
+        step.replies = d.replies;
+        continue;
+      }
+      std::string district = effect.data.value("district", "");
+      if (effect.data["district"].is_null()) district.clear();
+      auto prefix = options_.ticket_prefixes.find(district);
+      bool in_range = prefix != options_.ticket_prefixes.end();
+      auto ref = store_.next_ticket_ref(in_range ? prefix->second : options_.triage_prefix, now);
+      if (!ref.ok()) return ref.status();
+      c.new_ticket_ref = ref.value();
+      c.new_ticket_district = in_range ? district : "triage";
+      auto& f = c.new_ticket_fields;
+      for (auto& [k, v] : effect.data.items()) f[k] = as_field(v);
+      f["id"] = c.new_ticket_ref;
+      f["district"] = in_range ? district : "";
+      f["status"] = "new";
+      f["platform"] = msg.platform;
+      f["user_id"] = msg.user_id;
+      f["chat_id"] = msg.chat_id;
+      f["created_at"] = std::to_string(now);
+      f["updated_at"] = std::to_string(now);
+      f["citizen_last_at"] = std::to_string(now);
+      f["escalation_level"] = "0";
+      f["transcript"] = step.session.episode;
+      if (f["priority"].empty()) f["priority"] = "normal";
+      c.new_ticket_indexes = ticket_index_keys(f["district"], "new", f["category"], f["priority"]);
+      if (!f["mobile"].empty()) c.new_ticket_indexes.push_back(keys::mobile_tickets(mobile_key(f["mobile"])));
+      c.new_ticket_deadlines = initial_deadlines(options_.sla, c.new_ticket_ref, f["priority"], now);
+      c.change.history = json_text({{"at", now},
+                                    {"by", "citizen"},
+                                    {"role", "citizen"},
+                                    {"action", "created"},
+                                    {"platform", msg.platform},
+                                    {"cell", f["cell"]},
+                                    {"priority", f["priority"]}});
+      step.session.open_ticket = c.new_ticket_ref;
+      for (auto& r : step.replies) replace_all(r.text, "{ticket_ref}", c.new_ticket_ref);
+    } else if (effect.type == "attach_to_ticket") {
+      c.attach_ticket_ref = effect.data.value("ticket", "");
+    } else if (effect.type == "ticket_status") {
+      auto status = store_.ticket_status_for(effect.data.value("ticket", ""), msg.platform,
+                                             msg.user_id, msg.text);
+      if (!status.ok()) return status.status();
+      std::string key = status->empty() ? "ticket_not_found" : "ticket_status_" + status.value();
+      std::string said = text(key, step.session.lang);
+      if (said.empty()) said = status.value();
+      for (auto& r : step.replies) replace_all(r.text, "{ticket_status}", said);
+    }
+  }
+  step.session.updated_at_ms = now;
+  c.session_json = json_text(json(step.session));
+  if (c.episode.empty()) {
+    c.episode = step.session.episode.empty() ? ctx.fresh_episode : step.session.episode;
+  }
+  c.episode_has_ticket = c.episode_has_ticket || !step.session.open_ticket.empty();
+
+  json inbound = {{"dir", "in"}, {"at", now}, {"msg", msg}};
+  if (!step_error.empty()) inbound["error"] = step_error;
+  c.transcript.push_back(json_text(inbound));
+  for (const auto& r : step.replies) {
+    c.transcript.push_back(json_text({{"dir", "out"}, {"at", now}, {"by", "bot"}, {"reply", r}}));
+  }
+  d.replies = std::move(step.replies);
+  return Status::ok();
+}
+
+Result<bool> Pipeline::intake_check(const InboundMessage& msg, const json& data,
+                                    dialogs::Session& session, int64_t now, Draft& d) {
+  const std::string mobile = data.value("mobile", "");
+  if (mobile.empty() || data.value("emergency", false)) return false;
+  const int64_t since = now - std::max(options_.intake_window_ms, options_.link_window_ms);
+  auto earlier = store_.tickets_by_mobile(mobile_key(mobile), since);
+  if (!earlier.ok()) return earlier.status();
+  const std::string lang = session.lang;
+
+  // The same complaint, made on another platform a little earlier: add to it.
+  const std::string category = data.value("category", "");
+  for (auto it = earlier->rbegin(); it != earlier->rend(); ++it) {
+    if (it->second < now - options_.link_window_ms) break;
+    auto f = store_.ticket_fields(it->first, {"platform", "category", "status", "transcript"});
+    if (!f.ok()) return f.status();
+    auto& t = f.value();
+    if (t.empty() || t["category"] != category || t["platform"] == msg.platform ||
+        t["status"] == "closed") {
+      continue;
+    }
+    ConversationCommit& c = d.commit;
+    c.attach_ticket_ref = it->first;
+    c.change.history = json_text({{"at", now},
+                                  {"by", "citizen"},
+                                  {"role", "citizen"},
+                                  {"action", "linked"},
+                                  {"platform", msg.platform},
+                                  {"episode", session.episode},
+                                  {"description", data.value("description", "")},
+                                  {"attachments", data.value("attachments", json::array())}});
+    c.episode_has_ticket = true;
+    session.open_ticket = it->first;
+    std::string said = text("linked_ticket", lang);
+    replace_all(said, "{ticket_ref}", it->first);
+    d.replies = {Reply{said, {}}};
+    return true;
+  }
+
+  // Too many complaints from one number: a polite refusal, no ticket.
+  if (options_.intake_limit > 0) {
+    int64_t within = 0;
+    for (const auto& [ref, at] : earlier.value()) {
+      if (at >= now - options_.intake_window_ms) ++within;
+    }
+    if (within >= options_.intake_limit) {
+      std::string said = text("intake_limit", lang);
+      replace_all(said, "{limit}", std::to_string(options_.intake_limit));
+      replace_all(said, "{days}", std::to_string(options_.intake_window_ms / (24LL * 3600 * 1000)));
+      d.replies = {Reply{said, {}}};
+      return true;
+    }
+  }
+  return false;
+}
+
+Status Pipeline::draft_mention(const InboundMessage& msg, const dialogs::Session& session,
+                               int64_t now, Draft& d) {
+  ConversationCommit& c = d.commit;
+  auto ref = store_.next_ticket_ref(options_.triage_prefix, now);
+  if (!ref.ok()) return ref.status();
+  c.new_ticket_ref = ref.value();
+  c.new_ticket_district = "triage";
+  const std::string episode = make_unique_id(now);
+  c.new_ticket_fields = {{"id", c.new_ticket_ref},       {"district", ""},
+                         {"police_station", ""},          {"category", "other"},
+                         {"cell", "triage"},              {"status", "new"},
+                         {"priority", "normal"},          {"platform", msg.platform},
+                         {"user_id", msg.user_id},        {"chat_id", msg.chat_id},
+                         {"kind", "mention"},             {"description", msg.text},
+                         {"name", msg.display_name},      {"lang", session.lang},
+                         {"created_at", std::to_string(now)}, {"updated_at", std::to_string(now)},
+                         {"citizen_last_at", std::to_string(now)}, {"escalation_level", "0"},
+                         {"transcript", episode}};
+  c.new_ticket_indexes = ticket_index_keys("", "new", "other", "normal");
+  c.new_ticket_deadlines = initial_deadlines(options_.sla, c.new_ticket_ref, "normal", now);
+  c.change.history = json_text({{"at", now}, {"by", "citizen"}, {"role", "citizen"},
+                                {"action", "created"}, {"platform", msg.platform},
+                                {"kind", "mention"}});
+  c.session_json = json_text(json(session));
+  c.episode = episode;
+  c.episode_has_ticket = true;
+  std::string said = text("mention_reply", session.lang);
+  replace_all(said, "{ticket_ref}", c.new_ticket_ref);
+  d.replies = {Reply{said, {}}};
+  d.reply_kind = "mention";
+  c.transcript.push_back(json_text({{"dir", "in"}, {"at", now}, {"msg", msg}}));
+  c.transcript.push_back(
+      json_text({{"dir", "out"}, {"at", now}, {"by", "bot"}, {"reply", d.replies[0]}}));
+  return Status::ok();
+}
+
+Result<bool> Pipeline::draft_feedback(const InboundMessage& msg, const LoadedSession& loaded,
+                                      const dialogs::Session& session, int64_t now, Draft& d) {
+  std::string ref = loaded.feedback_for;
+  std::optional<bool> satisfied;
+  static const std::string kYes = "feedback:yes:", kNo = "feedback:no:";
+  if (msg.button.rfind(kYes, 0) == 0) {
+    ref = msg.button.substr(kYes.size());
+    satisfied = true;
+  } else if (msg.button.rfind(kNo, 0) == 0) {
+    ref = msg.button.substr(kNo.size());
+    satisfied = false;
+  } else if (!ref.empty() && msg.attachments.empty()) {
+    auto u = dialogs::Utterance::of(msg.text, msg.button);
+    if (u.form == "1" || flow_.yes.equals(u)) satisfied = true;
+    if (u.form == "2" || flow_.no.equals(u)) satisfied = false;
+  }
+  if (!satisfied || ref.empty()) return false;
+  auto f = store_.ticket_fields(ref, {"status", "platform", "user_id", "district", "created_at",
+                                      "escalation_level", "priority", "transcript"});
+  if (!f.ok()) return f.status();
+  auto& t = f.value();
+  if (t.empty() || t["status"] != "resolved" || t["platform"] != msg.platform ||
+      t["user_id"] != msg.user_id) {
+    return false;  // not theirs, or no longer waiting for an answer: an ordinary message
+  }
+  ConversationCommit& c = d.commit;
+  c.attach_ticket_ref = ref;
+  c.episode = t["transcript"];
+  c.episode_has_ticket = true;
+  c.session_json = json_text(json(session));
+  TicketChange& ch = c.change;
+  ch.expect_status = "resolved";
+  ch.score = std::atoll(t["created_at"].c_str());
+  const std::string scope = ticket_scopes(t["district"])[0];
+  const std::string to = *satisfied ? "closed" : "reopened";
+  ch.index_remove = {keys::ticket_index(scope, "status", "resolved"),
+                     keys::ticket_index("range", "status", "resolved")};
+  ch.index_add = {keys::ticket_index(scope, "status", to),
+                  keys::ticket_index("range", "status", to)};
+  json h = {{"at", now}, {"by", "citizen"}, {"role", "citizen"}, {"action", "feedback"},
+            {"satisfied", *satisfied}, {"from", "resolved"}, {"to", to}};
+  ch.set = {"status", to, "updated_at", std::to_string(now), "feedback",
+            *satisfied ? "satisfied" : "unsatisfied"};
+  if (*satisfied) {
+    ch.set.insert(ch.set.end(), {"closed_at", std::to_string(now)});
+  } else {
+    // "No" reopens the ticket one step higher up the ladder, with a fresh resolution deadline.
+    const auto& ladder = escalation_ladder();
+    int level = std::min<int>(std::atoi(t["escalation_level"].c_str()) + 1,
+                              static_cast<int>(ladder.size()) - 1);
+    ch.set.insert(ch.set.end(), {"escalation_level", std::to_string(level), "escalated_to",
+                                 ladder[level]});
+    ch.sla_add = {std::to_string(now + options_.sla.target(t["priority"]).resolution_ms),
+                  "resolve:" + ref};
+    h["escalated_to"] = ladder[level];
+    h["reason"] = "the citizen is not satisfied with the resolution";
+  }
+  ch.history = json_text(h);
+  ch.audit = json_text({{"at", now}, {"actor", "citizen"}, {"action", "feedback"},
+                        {"ticket", ref}, {"satisfied", *satisfied}});
+  std::string said = text(*satisfied ? "feedback_thanks" : "feedback_reopened", session.lang);
+  replace_all(said, "{ticket_ref}", ref);
+  d.replies = {Reply{said, {}}};
+  c.transcript.push_back(json_text({{"dir", "in"}, {"at", now}, {"msg", msg}}));
+  c.transcript.push_back(
+      json_text({{"dir", "out"}, {"at", now}, {"by", "bot"}, {"reply", d.replies[0]}}));
+  return true;
 }
 
 }  // namespace nivaran

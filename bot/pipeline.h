@@ -10,10 +10,14 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "bot/conversation_store.h"
+#include "bot/sla.h"
 #include "core/message.h"
 #include "core/status.h"
 #include "dialogs/engine.h"
@@ -30,8 +34,18 @@ struct PipelineOptions {
   std::map<std::string, std::string> ticket_prefixes;  // district code → reference prefix
   std::string triage_prefix = "BRG";                   // tickets outside the range's districts
   bool queue_replies = true;  // false for the terminal, which prints replies itself
+  // Platforms the bot serves itself (the web chat): replies go to keys::local_inbox, read by
+  // the page, instead of the outbox.
+  std::set<std::string> local_platforms = {"webchat"};
   int max_conflict_retries = 50;  // with backoff: about a second before giving up (503)
   int utc_offset_minutes = 330;
+  SlaPolicy sla;  // deadlines a new ticket starts with
+  // Intake: at most this many tickets per mobile number within the window (0: no limit).
+  int intake_limit = 10;
+  int64_t intake_window_ms = 30LL * 24 * 3600 * 1000;
+  // The same mobile filing the same category on another platform within this time is linked
+  // to the earlier ticket instead of opening a second one.
+  int64_t link_window_ms = 24LL * 3600 * 1000;
 };
 
 class Pipeline {
@@ -50,6 +64,27 @@ class Pipeline {
   Result<Processed> process(const InboundMessage& msg);
 
  private:
+  // Filled in by one attempt; committed by process().
+  struct Draft {
+    ConversationCommit commit;
+    std::vector<Reply> replies;
+    std::string reply_kind;  // "mention": a public answer
+  };
+  // The ordinary path: the dialog step and its effects.
+  Status draft_step(const InboundMessage& msg, const LoadedSession& loaded, int64_t now,
+                    Draft& d);
+  // A public mention: a docket in the triage queue and a short public answer.
+  Status draft_mention(const InboundMessage& msg, const dialogs::Session& session, int64_t now,
+                       Draft& d);
+  // The answer to "are you satisfied?"; false when `msg` is not one (or the ticket moved on).
+  Result<bool> draft_feedback(const InboundMessage& msg, const LoadedSession& loaded,
+                              const dialogs::Session& session, int64_t now, Draft& d);
+  // Intake limit and cross-platform linking, before a ticket is created. Returns true when
+  // the draft was turned into a refusal or a link (no new ticket).
+  Result<bool> intake_check(const InboundMessage& msg, const nlohmann::json& data,
+                            dialogs::Session& session, int64_t now, Draft& d);
+  std::string text(const std::string& key, const std::string& lang) const;
+
   ConversationStore& store_;
   const dialogs::Flow& flow_;
   const dialogs::ReferenceData& ref_;
@@ -57,6 +92,10 @@ class Pipeline {
   Clock clock_;
   StepFunction step_;
 };
+
+// The key a mobile number is indexed under: a keyed hash, so the number never appears in Redis
+// key names (keys::mobile_tickets).
+std::string mobile_key(const std::string& mobile);
 
 // A fresh id, unique across processes with overwhelming probability (time + 64 random bits).
 std::string make_unique_id(int64_t now_ms);

@@ -19,6 +19,11 @@ HttpResponse method_not_allowed(const std::string& allow) {
 HttpResponse Router::handle(const HttpRequest& req) {
   static const std::string kWebhook = "/webhook/";
   if (req.path.rfind(kWebhook, 0) == 0) return webhook(req.path.substr(kWebhook.size()), req);
+  if (req.path.rfind("/api/v1/", 0) == 0) return rt_.console->handle(req);
+  if (req.path == "/webchat" || req.path.rfind("/webchat/", 0) == 0) {
+    if (!rt_.webchat) return HttpResponse::json_error(404, "the web chat is not enabled");
+    return rt_.webchat->handle(req);
+  }
   if (req.path == "/healthz") {
     if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET");
     return healthz();

@@ -9,10 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "bot/accounts.h"
 #include "bot/config.h"
+#include "bot/console_api.h"
 #include "bot/conversation_store.h"
 #include "bot/pipeline.h"
 #include "bot/redis.h"
+#include "bot/sla.h"
+#include "bot/tickets.h"
+#include "bot/webchat.h"
 #include "dialogs/engine.h"
 #include "dialogs/flow.h"
 #include "dialogs/reference_data.h"
@@ -28,6 +33,11 @@ struct Runtime {
   std::unique_ptr<Redis> redis;
   std::unique_ptr<ConversationStore> store;
   std::unique_ptr<Pipeline> pipeline;
+  std::unique_ptr<WebChat> webchat;  // null unless platforms.webchat is configured and enabled
+  SlaPolicy sla;
+  std::unique_ptr<Accounts> accounts;
+  std::unique_ptr<TicketService> tickets;
+  std::unique_ptr<ConsoleApi> console;
 };
 
 // Loads the configuration, reference data, flow and platform handlers. On failure returns

@@ -19,6 +19,7 @@ struct HttpRequest {
   std::map<std::string, std::string> query;   // decoded query parameters
   std::map<std::string, std::string> headers; // names lower-cased
   std::string body;                           // the raw bytes, as received
+  std::string remote_addr;                    // the peer's IP address, for rate limits and audit
 
   // The header's value, or "" when absent. `name` must be lower-case.
   const std::string& header(const std::string& name) const {

@@ -23,6 +23,7 @@ class Status {
     kRateLimited,   // 429
     kUnavailable,   // store or dependency down, retry later: 503
     kConflict,      // optimistic concurrency lost; caller retries
+    kRefused,       // well-formed, but the current state does not allow it: 409
     kInternal,      // a bug; never shown to a platform as anything but 503
   };
 
@@ -33,8 +34,10 @@ class Status {
   static Status forbidden(std::string m) { return Status(Code::kForbidden, std::move(m)); }
   static Status not_found(std::string m) { return Status(Code::kNotFound, std::move(m)); }
   static Status too_large(std::string m) { return Status(Code::kTooLarge, std::move(m)); }
+  static Status rate_limited(std::string m) { return Status(Code::kRateLimited, std::move(m)); }
   static Status unavailable(std::string m) { return Status(Code::kUnavailable, std::move(m)); }
   static Status conflict(std::string m) { return Status(Code::kConflict, std::move(m)); }
+  static Status refused(std::string m) { return Status(Code::kRefused, std::move(m)); }
   static Status internal(std::string m) { return Status(Code::kInternal, std::move(m)); }
 
   bool is_ok() const { return code_ == Code::kOk; }
@@ -59,6 +62,7 @@ inline int Status::http_status() const {
     case Code::kNotFound: return 404;
     case Code::kTooLarge: return 413;
     case Code::kRateLimited: return 429;
+    case Code::kRefused: return 409;
     case Code::kConflict:
     case Code::kUnavailable:
     case Code::kInternal: return 503;

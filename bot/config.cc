@@ -164,6 +164,19 @@ Result<Config> load_config(const std::string& path) {
   if ((c.auth.scrypt_n & (c.auth.scrypt_n - 1)) != 0) {
     r.fail("auth.scrypt_n: expected a power of two from 1024 to 262144");
   }
+  if (const json* rates = r.find("outbox.sends_per_second")) {
+    if (!rates->is_object()) {
+      r.fail("outbox.sends_per_second: expected an object of platform: replies per second");
+    } else {
+      for (auto& [platform, n] : rates->items()) {
+        if (!n.is_number_integer() || n.get<int64_t>() < 1 || n.get<int64_t>() > 100000) {
+          r.fail("outbox.sends_per_second." + platform + ": expected an integer from 1 to 100000");
+        } else {
+          c.outbox.sends_per_second[platform] = n.get<int64_t>();
+        }
+      }
+    }
+  }
   r.integer("intake.max_per_mobile", c.intake.max_per_mobile, 0, 100000);
   r.integer("intake.window_days", c.intake.window_days, 1, 3650);
   r.integer("intake.link_hours", c.intake.link_hours, 0, 24 * 365);

@@ -65,6 +65,13 @@ TEST_CASE("invalid files are refused with the field named", "[config]") {
       {"\"port\": 8081", "\"port\": 70000", "http.port: expected an integer from 1 to 65535"},
       {"\"port\": 8081", "\"port\": \"8081\"", "http.port: expected an integer from 1 to 65535"},
       {"\"threads\": 4", "\"threads\": 0", "http.threads: expected an integer from 1 to 256"},
+      {"\"port\": 6390}", "\"port\": 6390}, \"outbox\": {\"sends_per_second\": {\"x\": 0}}",
+       "outbox.sends_per_second.x: expected an integer from 1 to 100000"},
+      {"\"port\": 6390}", "\"port\": 6390}, \"outbox\": {\"sends_per_second\": 5}",
+       "outbox.sends_per_second: expected an object of platform: replies per second"},
+      {"\"port\": 6390}", "\"port\": 6390}, \"intake\": {\"window_days\": 0}",
+       "intake.window_days: expected an integer from 1 to 3650"},
+
       {"\"host\": \"127.0.0.1\", \"port\": 6390", "\"host\": 5, \"port\": 6390",
        "redis.host: expected a string"},
       {"\"flow\": \"flows/grievance.json\"", "\"flow_file\": \"x\"",

@@ -26,6 +26,8 @@ std::string render_prometheus() {
   counter("nivaran_outbox_sent_total", "Replies delivered to platforms.", c.outbox_sent);
   counter("nivaran_outbox_retried_total", "Replies scheduled for another attempt.",
           c.outbox_retried);
+  counter("nivaran_outbox_rate_limited_total",
+          "Replies held back a moment for their platform's send rate.", c.outbox_rate_limited);
   counter("nivaran_outbox_dead_lettered_total", "Replies that could not be delivered.",
           c.outbox_dead_lettered);
   return out;

@@ -16,6 +16,7 @@ struct Counters {
   std::atomic<uint64_t> tickets_created{0};
   std::atomic<uint64_t> outbox_sent{0};
   std::atomic<uint64_t> outbox_retried{0};
+  std::atomic<uint64_t> outbox_rate_limited{0};  // replies held for their platform's send rate
   std::atomic<uint64_t> outbox_dead_lettered{0};
 };
 

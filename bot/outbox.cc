@@ -274,14 +274,71 @@ Status OutboxSender::send_batch(const std::string& consumer, const std::vector<P
           ++job->k;
           continue;
         }
-        marks.push_back(
-            {"HSET", keys::outbox_progress(), job->id, "sending:" + std::to_string(job->k)});
-        if (job->k > 0 || job->reclaimed) {
-          marks.push_back(
-              {"XCLAIM", keys::outbox(), keys::kOutboxGroup, consumer, "0", job->id, "JUSTID"});
-        }
       }
       if (!job->done) sending.push_back(job);
+    }
+    // Per-platform send rates, shared by every process: a reply that would go over its
+    // platform's rate this second waits for the next second (not counted as an attempt).
+    // Only whole replies wait, never the rest of a reply already begun.
+    if (!options_.sends_per_second.empty()) {
+      std::map<std::string, std::vector<Job*>> starting;  // platform → jobs beginning a reply
+      for (Job* job : sending) {
+        if (job->c != 0) continue;
+        const std::string platform = job->entry.value("platform", "");
+        if (options_.sends_per_second.count(platform)) starting[platform].push_back(job);
+      }
+      if (!starting.empty()) {
+        const int64_t now = clock_();
+        std::vector<std::vector<std::string>> counts;
+        for (const auto& [platform, list] : starting) {
+          const std::string key = keys::rate_window("send:" + platform, now / 1000);
+          counts.push_back({"INCRBY", key, std::to_string(list.size())});
+          counts.push_back({"PEXPIRE", key, "2000", "NX"});
+        }
+        auto counted = redis_.pipeline(counts);
+        if (!counted.ok()) return counted.status();
+        std::vector<Job*> waiting;
+        size_t i = 0;
+        for (const auto& [platform, list] : starting) {
+          const int64_t total = counted->at(2 * i++).integer;
+          const int64_t before = total - static_cast<int64_t>(list.size());
+          const int64_t room = std::max<int64_t>(0, options_.sends_per_second.at(platform) - before);
+          for (size_t j = static_cast<size_t>(room); j < list.size(); ++j) waiting.push_back(list[j]);
+        }
+        // A conversation's later entries in this batch wait with it, so its order holds.
+        std::vector<std::string> waiting_chats;
+        for (Job* job : waiting) waiting_chats.push_back(job->chat);
+        for (Job& job : jobs) {
+          if (job.done || std::find(waiting.begin(), waiting.end(), &job) != waiting.end()) continue;
+          if (std::find(waiting_chats.begin(), waiting_chats.end(), job.chat) != waiting_chats.end()) {
+            waiting.push_back(&job);
+          }
+        }
+        thread_local std::mt19937 rng{std::random_device{}()};
+        const int64_t wait =
+            1000 - now % 1000 + std::uniform_int_distribution<int64_t>(0, 200)(rng);
+        int64_t order = 0;  // the delay set releases by due time: keep the batch's order
+        for (Job* job : waiting) {
+          const json& replies = job->entry["replies"];
+          json later = job->entry;
+          later["replies"] = json(std::vector<json>(replies.begin() + job->k, replies.end()));
+          later["retry_of"] = job->id;
+          if (job->k > 0) later["callback_id"] = "";
+          metrics::counters().outbox_rate_limited++;
+          finish_job(*job, json_text(later), now + wait + order++);
+          auto in_round = std::find(sending.begin(), sending.end(), job);
+          if (in_round != sending.end()) sending.erase(in_round);
+        }
+      }
+    }
+    for (Job* job : sending) {
+      if (job->c != 0) continue;  // marked when its reply began
+      marks.push_back(
+          {"HSET", keys::outbox_progress(), job->id, "sending:" + std::to_string(job->k)});
+      if (job->k > 0 || job->reclaimed) {
+        marks.push_back(
+            {"XCLAIM", keys::outbox(), keys::kOutboxGroup, consumer, "0", job->id, "JUSTID"});
+      }
     }
     if (!marks.empty()) {
       auto marked = redis_.pipeline(marks);

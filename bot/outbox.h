@@ -32,6 +32,10 @@ struct OutboxOptions {
   int64_t max_backoff_ms = 300000;
   int block_ms = 500;  // how long one read waits for new entries
   int housekeeping_ms = 250;  // how often a worker promotes due retries and reclaims entries
+  // Platform → most replies begun per second across all processes (platforms' own limits:
+  // Telegram about 30/s, WhatsApp Cloud API 80/s by default). A reply over the rate waits for
+  // the next second; absent platforms are not limited.
+  std::map<std::string, int64_t> sends_per_second;
 };
 
 class OutboxSender {

@@ -34,7 +34,8 @@ nlohmann::json test_config(int redis_port, const std::string& api_base, const st
       {"reference",
        {{"districts", src + "/config/districts.json"},
         {"categories", src + "/config/categories.json"}}},
-      {"outbox", {{"workers", 2}, {"reclaim_idle_ms", 2000}}},
+      {"outbox",
+       {{"workers", 2}, {"reclaim_idle_ms", 2000}, {"sends_per_second", {{"telegram", 1000}}}}},
   };
 }
 

@@ -18,7 +18,7 @@ using nlohmann::json;
 namespace {
 
 struct OutboxHarness {
-  OutboxHarness(int max_attempts = 8) {
+  OutboxHarness(int max_attempts = 8, std::map<std::string, int64_t> rates = {}) {
     fake.start();
     auto handler = make_handler("telegram", json{{"token", "T"},
                                                  {"secret_token", ""},
@@ -29,6 +29,7 @@ struct OutboxHarness {
     o.max_attempts = max_attempts;
     o.reclaim_idle_ms = 0;  // take over anything pending on another consumer at once
     o.block_ms = 10;
+    o.sends_per_second = std::move(rates);
     sender = std::make_unique<OutboxSender>(*f.redis,
                                             std::map<std::string, std::shared_ptr<Handler>>{
                                                 {"telegram", handler.value()}},
@@ -212,4 +213,34 @@ TEST_CASE("one conversation's replies keep their order while conversations are s
   CHECK(to_570 == std::vector<std::string>{"पहला", "दूसरा", "तीसरा"});
   CHECK(h.fake.request_count() == 4);
   CHECK(h.f.run({"XLEN", keys::outbox()}).integer == 0);
+}
+
+TEST_CASE("replies over a platform's send rate wait for the next second, keeping each chat's order",
+          "[outbox][redis][rate]") {
+  OutboxHarness h(8, {{"telegram", 2}});
+  h.now = 1795000000000;  // the start of a second
+  h.enqueue("601", {"एक"});
+  h.enqueue("602", {"दो"});
+  h.enqueue("603", {"तीन"});
+  h.enqueue("601", {"चार"});
+  h.turn();
+  CHECK(h.fake.request_count() == 2);  // two replies this second; 603 and 601's second wait
+  CHECK(h.f.run({"ZCARD", keys::outbox_delayed()}).integer == 2);
+  CHECK(h.turn() == 0);  // not due yet
+  CHECK(h.fake.request_count() == 2);
+
+  h.now += 1300;  // the next second (plus the spread)
+  h.turn();
+  h.turn();
+  CHECK(h.fake.request_count() == 4);
+  std::vector<std::string> to_601;
+  for (const auto& r : h.fake.requests()) {
+    json body = json::parse(r.body);
+    if (body["chat_id"] == 601) to_601.push_back(body["text"]);
+  }
+  CHECK(to_601 == std::vector<std::string>{"एक", "चार"});
+  // Waiting for the rate is not a failed attempt.
+  CHECK(h.dead_letters().empty());
+  CHECK(h.f.run({"XLEN", keys::outbox()}).integer == 0);
+  CHECK(h.f.run({"ZCARD", keys::outbox_delayed()}).integer == 0);
 }

@@ -477,3 +477,31 @@ TEST_CASE("a public mention opens a docket in the triage queue and is answered p
   // Delivered twice, it is one docket.
   CHECK(w.pipeline->process(m)->duplicate);
 }
+
+TEST_CASE("SLA targets come from the configuration, and a bad one is named", "[tickets][sla]") {
+  auto good = sla_policy(json{{"high", {{"first_response_minutes", 30}, {"resolution_hours", 48}}},
+                              {"check_interval_seconds", 10}});
+  REQUIRE(good.ok());
+  CHECK(good->target("high").first_response_ms == 30 * 60 * 1000);
+  CHECK(good->target("high").resolution_ms == 48LL * 3600 * 1000);
+  CHECK(good->target("normal").first_response_ms == 4 * 3600 * 1000);  // default kept
+  CHECK(good->check_interval_ms == 10000);
+  struct Case {
+    json block;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {json{{"high", {{"first_response_minutes", -5}}}},
+       "sla.high.first_response_minutes: expected a number greater than 0"},
+      {json{{"low", {{"first_response_minutes", 5}}}},
+       "sla.low: unknown priority; use urgent, high or normal"},
+      {json{{"urgent", 5}}, "sla.urgent: expected an object"},
+      {json::array(), "sla: expected an object"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.block.dump());
+    auto r = sla_policy(c.block);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message() == c.error);
+  }
+}

@@ -215,6 +215,12 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
       f["escalation_level"] = "0";
       f["transcript"] = step.session.episode;
       if (f["priority"].empty()) f["priority"] = "normal";
+      // A complaint about a child hides the citizen's identity from staff, whatever its
+      // category (women's-safety complaints already do, by their category).
+      if (flow_.child_words.occurs_in(dialogs::Utterance::of(f["description"]))) {
+        f["involves_child"] = "true";
+        f["mask_personal_data"] = "true";
+      }
       c.new_ticket_indexes = ticket_index_keys(f["district"], "new", f["category"], f["priority"]);
       if (!f["mobile"].empty()) c.new_ticket_indexes.push_back(keys::mobile_tickets(mobile_key(f["mobile"])));
       c.new_ticket_deadlines = initial_deadlines(options_.sla, c.new_ticket_ref, f["priority"], now);

@@ -214,7 +214,8 @@ json ticket_view(const std::map<std::string, std::string>& f, bool mask) {
       "created_at", "updated_at", "first_response_at", "resolved_at", "closed_at",
       "citizen_last_at", "citizen_messages", "escalation_level", "sla_first_due",
       "sla_resolve_due"};
-  static const std::vector<std::string> kBools = {"consent", "emergency", "mask_personal_data"};
+  static const std::vector<std::string> kBools = {"consent", "emergency", "mask_personal_data",
+                                                  "involves_child"};
   static const std::vector<std::string> kHidden = {"user_id", "chat_id", "transcript",
                                                    "feedback_pending"};
   json v = json::object();

@@ -356,6 +356,23 @@ TEST_CASE("women's safety complaints hide the citizen's identity from staff, not
   CHECK(w.f.run({"XLEN", keys::audit()}).integer == audit_before + 1);
 }
 
+TEST_CASE("a complaint about a child hides the citizen's identity from staff in any category",
+          "[tickets][redis][privacy]") {
+  World w;
+  std::string ref = w.file("telegram", "c1", "4", "बरेली", "9876543210",
+                           "पड़ोस का आदमी मेरी नाबालिग बेटी को रोज़ धमकाता है, हम बहुत डरे हुए हैं");
+  REQUIRE(w.ticket(ref)["category"] == "assault");
+  CHECK(w.ticket(ref)["involves_child"] == "true");
+  auto staff_view = w.tickets->get(kBareillyStaff, ref, true);
+  REQUIRE(staff_view.ok());
+  CHECK(staff_view.value()["personal_data_masked"] == true);
+  CHECK(staff_view.value().dump().find("9876543210") == std::string::npos);
+  // An ordinary complaint is not masked.
+  std::string plain = w.file("telegram", "c2", "4", "बरेली", "9876500001",
+                             "पड़ोसी ने कल शाम मेरे साथ मारपीट की और गाली दी, मेरे हाथ में चोट है");
+  CHECK(w.tickets->get(kBareillyStaff, plain, false).value()["mobile"] == "9876500001");
+}
+
 TEST_CASE("queues page by cursor without repeating or skipping a ticket", "[tickets][redis]") {
   World w;
   std::set<std::string> filed;

@@ -64,7 +64,15 @@ HttpResponse Router::webhook(const std::string& platform, const HttpRequest& req
     return HttpResponse::json_error(st.http_status(), st.message());
   };
   if (Status st = handler.verify(req); !st.is_ok()) return reject(st);
-  auto messages = handler.parse(req);
+  Result<std::vector<InboundMessage>> messages = Status::internal("not parsed");
+  try {
+    messages = handler.parse(req);
+  } catch (const std::exception& e) {
+    // A parser must return invalid() for any body; if one throws, it is still the body's fault,
+    // and a 5xx would only make the platform redeliver it for ever.
+    std::cerr << "nivaran: " << platform << " parser threw: " << e.what() << "\n";
+    return reject(Status::invalid("body could not be read"));
+  }
   if (!messages.ok()) return reject(messages.status());
 
   for (const InboundMessage& msg : messages.value()) {

@@ -451,7 +451,9 @@ bool Turn::handle_status(const Utterance& u) {
   for (const auto& f : flow_.status.forms)
     if (u.form == f || u.form.rfind(f + " ", 0) == 0) asked = true;
   if (!asked && u.button != "cmd:status") return false;
-  static const std::regex kRef(R"(([A-Za-z]{2,5})[- ]?([0-9][0-9-]*))");
+  // Bounded repeats: std::regex recurses per character, so an unbounded one on a long run of
+  // digits could overflow the stack (found by fuzz_dialog_step).
+  static const std::regex kRef(R"(([A-Za-z]{2,5})[- ]?([0-9][0-9-]{0,19}))");
   std::smatch match;
   std::string ticket;
   if (std::regex_search(u.raw, match, kRef)) {
@@ -648,7 +650,7 @@ void Turn::reprompt() {
   if (s().pending == "edit") return say_with_preface(msg("edit_which"), edit_menu(*n).options);
   if (s().pending == "did_you_mean")
     return say_with_preface(msg("did_you_mean"), candidate_menu().options);
-  if (s().pending == "guess" && !s().candidates.empty())
+  if (s().pending == "guess" && !s().candidates.empty() && s().candidates.front().size() > 4)
     return ask_guess(s().candidates.front().substr(4));
   Reply r = prompt(*n);
   say_with_preface(r.text, r.options);
@@ -745,7 +747,8 @@ void Turn::ask_did_you_mean(const std::string& prefix, const std::vector<std::st
 
 void Turn::answer(const Node& n, const Utterance& u, const InboundMessage& m) {
   if (n.type == "confirm") return answer_confirm(n, u);
-  if (s().pending == "guess" && !s().candidates.empty()) {
+  // ("cat:<code>"; a stored session damaged otherwise is treated as having no guess.)
+  if (s().pending == "guess" && !s().candidates.empty() && s().candidates.front().size() > 4) {
     const std::string code = s().candidates.front().substr(4);
     s().pending.clear();
     s().candidates.clear();

@@ -778,6 +778,24 @@ TEST_CASE("a damaged stored session reads as a fresh one", "[engine][session]") 
   CHECK(s.lang == "hi");
 }
 
+TEST_CASE("inputs found by the fuzzers are answered, not crashed on", "[engine][robustness]") {
+  StepContext ctx{1795000000000, "ep-f", 330};
+  // A status request with a reference of 30,000 digits (std::regex recursion).
+  InboundMessage status;
+  status.text = "status AB" + std::string(30000, '7');
+  auto r = step(testing::grievance_flow(), testing::real_reference_data(), Session{}, status, ctx);
+  CHECK_FALSE(r.replies.empty());
+  // A stored session with a damaged category guess.
+  Session damaged;
+  damaged.node = "category";
+  damaged.pending = "guess";
+  damaged.candidates = {"x"};
+  InboundMessage yes;
+  yes.text = "हाँ";
+  auto g = step(testing::grievance_flow(), testing::real_reference_data(), damaged, yes, ctx);
+  CHECK_FALSE(g.replies.empty());
+}
+
 TEST_CASE("no input crashes the engine or leaves unserialisable state", "[engine][robustness]") {
   std::mt19937 random(20261128);  // fixed seed: the same inputs every run
   const std::vector<std::string> pieces = {"1",

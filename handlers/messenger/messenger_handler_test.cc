@@ -7,20 +7,10 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
-// Failed comparisons print messages as their JSON.
-namespace Catch {
-template <>
-struct StringMaker<nivaran::InboundMessage> {
-  static std::string convert(const nivaran::InboundMessage& m) {
-    return nlohmann::json(m).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  }
-};
-}  // namespace Catch
+#include "handlers/common/test_support.h"
 
 namespace nivaran::messenger {
 namespace {
@@ -31,12 +21,7 @@ constexpr char kAppSecret[] = "0f3c9e1d2b7a46c8a5e4d3c2b1a09876";
 constexpr char kPsid[] = "6543210987654321";
 
 std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(NIVARAN_HANDLERS_TESTDATA) + "/messenger/testdata/" + name,
-                   std::ios::binary);
-  REQUIRE(in.good());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return handlers::testing::read_fixture("messenger", name);
 }
 
 std::shared_ptr<MessengerHandler> handler() {
@@ -64,11 +49,7 @@ std::string sign(const std::string& body, const std::string& secret = kAppSecret
 }
 
 HttpRequest post(std::string body) {
-  HttpRequest req;
-  req.method = "POST";
-  req.path = "/webhook/messenger";
-  req.body = std::move(body);
-  return req;
+  return handlers::testing::webhook_post("messenger", std::move(body));
 }
 
 HttpRequest get(std::map<std::string, std::string> query) {

@@ -14,8 +14,17 @@
 #include <string_view>
 #include <utility>
 
+#include "handlers/common/json_fields.h"
+#include "handlers/common/text.h"
+
 namespace nivaran::telegram {
 
+using handlers::bad;
+using handlers::BadField;
+using handlers::Fields;
+using handlers::json_error_detail;
+using handlers::numbered_text;
+using handlers::split_text;
 using nlohmann::json;
 
 namespace {
@@ -27,79 +36,6 @@ constexpr size_t kMaxTextUnits = 4096;  // sendMessage text limit, in UTF-16 cod
 constexpr size_t kMaxCallbackDataBytes = 64;
 constexpr size_t kMaxOneColumnRows = 8;                 // more options than this go in rows of two
 constexpr int64_t kMaxUnixSeconds = 1'000'000'000'000;  // keeps date * 1000 far from overflow
-
-// Thrown while reading an Update; parse() turns it into Status::invalid.
-struct BadField {
-  std::string message;
-};
-
-[[noreturn]] void bad(const std::string& path, const char* expected) {
-  throw BadField{path + ": expected " + expected};
-}
-
-// A JSON object of the Update with its path ("message.chat"), read with typed accessors that
-// throw BadField naming the full path. A JSON null counts as absent.
-class Fields {
- public:
-  Fields(const json& j, std::string path) : j_(&j), path_(std::move(path)) {
-    if (!j.is_object()) bad(path_, "an object");
-  }
-
-  std::string path(const char* key) const { return path_.empty() ? key : path_ + "." + key; }
-
-  const json* find(const char* key) const {
-    auto it = j_->find(key);
-    return it == j_->end() || it->is_null() ? nullptr : &*it;
-  }
-
-  bool has(const char* key) const { return find(key) != nullptr; }
-
-  Fields object(const char* key) const {
-    const json* v = find(key);
-    if (!v) bad(path(key), "an object");
-    return Fields(*v, path(key));
-  }
-
-  std::optional<Fields> optional_object(const char* key) const {
-    if (!has(key)) return std::nullopt;
-    return object(key);
-  }
-
-  int64_t integer(const char* key) const {
-    const json* v = find(key);
-    if (!v || !v->is_number_integer() ||
-        (v->is_number_unsigned() &&
-         v->get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))) {
-      bad(path(key), "an integer");
-    }
-    return v->get<int64_t>();
-  }
-
-  double number(const char* key) const {
-    const json* v = find(key);
-    if (!v || !v->is_number()) bad(path(key), "a number");
-    return v->get<double>();
-  }
-
-  std::string string(const char* key) const {
-    const json* v = find(key);
-    if (!v || !v->is_string()) bad(path(key), "a string");
-    return v->get<std::string>();
-  }
-
-  // "" when absent.
-  std::string optional_string(const char* key) const { return has(key) ? string(key) : ""; }
-
-  const json& array(const char* key) const {
-    const json* v = find(key);
-    if (!v || !v->is_array()) bad(path(key), "an array");
-    return *v;
-  }
-
- private:
-  const json* j_;
-  std::string path_;
-};
 
 std::string display_name(const Fields& user) {
   std::string name = user.optional_string("first_name");
@@ -203,18 +139,6 @@ std::optional<InboundMessage> read_callback(const Fields& cb, const std::string&
   return m;
 }
 
-// The parser's message without its exception tag, made printable ASCII: it quotes the bytes
-// it last read, which may be the very invalid UTF-8 it refuses.
-std::string json_error_detail(const json::parse_error& e) {
-  std::string_view what = e.what();  // "[json.exception.parse_error.101] parse error at ..."
-  if (auto end = what.find("] "); end != std::string_view::npos) what.remove_prefix(end + 2);
-  std::string detail(what);
-  for (char& c : detail) {
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
-  }
-  return detail;
-}
-
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 bool is_ascii_callback_data(const std::string& id) {
@@ -223,73 +147,6 @@ bool is_ascii_callback_data(const std::string& id) {
     if (c < 0x20 || c > 0x7e) return false;
   }
   return true;
-}
-
-bool is_utf8_lead(unsigned char c) { return (c & 0xC0) != 0x80; }
-
-// UTF-16 code units of a UTF-8 string: two for a 4-byte sequence, one for any other.
-size_t utf16_units(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) {
-    if (is_utf8_lead(c)) n += c >= 0xF0 ? 2 : 1;
-  }
-  return n;
-}
-
-// Cuts `s` into pieces of at most `limit` UTF-16 units, at code point boundaries.
-std::vector<std::string_view> cut_at_code_points(std::string_view s, size_t limit) {
-  std::vector<std::string_view> pieces;
-  size_t start = 0, units = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = s[i];
-    if (!is_utf8_lead(c)) continue;
-    size_t w = c >= 0xF0 ? 2 : 1;
-    if (units + w > limit) {
-      pieces.push_back(s.substr(start, i - start));
-      start = i;
-      units = 0;
-    }
-    units += w;
-  }
-  if (start < s.size()) pieces.push_back(s.substr(start));
-  return pieces;
-}
-
-// Splits `text` into messages of at most `limit` UTF-16 units, at line ends where it can.
-// Blank chunks are dropped: Telegram refuses an empty text.
-std::vector<std::string> split_text(std::string_view text, size_t limit) {
-  std::vector<std::string> chunks;
-  std::string cur;
-  size_t cur_units = 0;
-  auto flush = [&] {
-    while (!cur.empty() && cur.back() == '\n') cur.pop_back();
-    if (cur.find_first_not_of(" \t\r\n") != std::string::npos) chunks.push_back(cur);
-    cur.clear();
-    cur_units = 0;
-  };
-  for (size_t pos = 0; pos < text.size();) {
-    size_t end = text.find('\n', pos);
-    end = end == std::string_view::npos ? text.size() : end + 1;  // keep the '\n'
-    for (std::string_view piece : cut_at_code_points(text.substr(pos, end - pos), limit)) {
-      size_t units = utf16_units(piece);
-      if (cur_units + units > limit) flush();
-      cur += piece;
-      cur_units += units;
-    }
-    pos = end;
-  }
-  flush();
-  return chunks;
-}
-
-// The reply's text with its options appended as "1. title" lines, the fallback for every client.
-std::string numbered_text(const Reply& reply) {
-  std::string text = reply.text;
-  for (size_t i = 0; i < reply.options.size(); ++i) {
-    text += i == 0 ? (text.empty() ? "" : "\n\n") : "\n";
-    text += std::to_string(i + 1) + ". " + reply.options[i].title;
-  }
-  return text;
 }
 
 // inline_keyboard rows for the options whose id is valid callback_data; null when none is.
@@ -420,6 +277,8 @@ Result<std::vector<InboundMessage>> TelegramHandler::parse(const HttpRequest& re
     update = json::parse(req.body);
   } catch (const json::parse_error& e) {
     return Status::invalid("body is not valid JSON: " + json_error_detail(e));
+  } catch (const json::exception&) {  // e.g. out_of_range: a number beyond a double, 1e400
+    return Status::invalid("body is not valid JSON: a number is out of range");
   }
   if (!update.is_object()) return Status::invalid("body: expected a JSON object (an Update)");
   std::vector<InboundMessage> out;

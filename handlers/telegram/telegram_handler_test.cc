@@ -3,20 +3,10 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
-// Failed comparisons print messages as their JSON.
-namespace Catch {
-template <>
-struct StringMaker<nivaran::InboundMessage> {
-  static std::string convert(const nivaran::InboundMessage& m) {
-    return nlohmann::json(m).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  }
-};
-}  // namespace Catch
+#include "handlers/common/test_support.h"
 
 namespace nivaran::telegram {
 namespace {
@@ -24,12 +14,7 @@ namespace {
 using nlohmann::json;
 
 std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(NIVARAN_HANDLERS_TESTDATA) + "/telegram/testdata/" + name,
-                   std::ios::binary);
-  REQUIRE(in.good());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return handlers::testing::read_fixture("telegram", name);
 }
 
 std::shared_ptr<TelegramHandler> handler(const std::string& secret = "s3cr3t-Token_1") {
@@ -41,11 +26,7 @@ std::shared_ptr<TelegramHandler> handler(const std::string& secret = "s3cr3t-Tok
 }
 
 HttpRequest post(std::string body) {
-  HttpRequest req;
-  req.method = "POST";
-  req.path = "/webhook/telegram";
-  req.body = std::move(body);
-  return req;
+  return handlers::testing::webhook_post("telegram", std::move(body));
 }
 
 // A message from the sender of most fixtures.

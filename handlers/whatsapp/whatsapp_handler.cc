@@ -17,8 +17,16 @@
 #include <string_view>
 #include <utility>
 
+#include "handlers/common/json_fields.h"
+#include "handlers/common/text.h"
+
 namespace nivaran::whatsapp {
 
+using handlers::bad;
+using handlers::BadField;
+using handlers::Fields;
+using handlers::json_error_detail;
+using handlers::numbered_text;
 using nlohmann::json;
 
 namespace {
@@ -57,97 +65,23 @@ constexpr int64_t kRateLimitCodes[] = {
     131056,  // too many messages to the same citizen in a short time
 };
 
-// Thrown while reading a notification; parse() turns it into Status::invalid.
-struct BadField {
-  std::string message;
-};
-
-[[noreturn]] void bad(const std::string& path, const char* expected) {
-  throw BadField{path + ": expected " + expected};
+// Unix seconds as the Cloud API sends them: a string of digits (an integer is accepted too).
+int64_t unix_seconds(const Fields& f, const char* key) {
+  const json* v = f.find(key);
+  int64_t s = -1;
+  if (v && v->is_string()) {
+    const std::string& t = v->get_ref<const std::string&>();
+    auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), s);
+    if (ec != std::errc() || end != t.data() + t.size()) s = -1;
+  } else if (v && v->is_number_integer() && !v->is_number_unsigned()) {
+    s = v->get<int64_t>();
+  } else if (v && v->is_number_unsigned() &&
+             v->get<uint64_t>() <= uint64_t(std::numeric_limits<int64_t>::max())) {
+    s = v->get<int64_t>();
+  }
+  if (s < 0 || s > kMaxUnixSeconds) bad(f.path(key), "a Unix time in seconds");
+  return s;
 }
-
-// A JSON object of the notification with its path ("entry[0].changes[0].value"), read with
-// typed accessors that throw BadField naming the full path. A JSON null counts as absent.
-class Fields {
- public:
-  Fields(const json& j, std::string path) : j_(&j), path_(std::move(path)) {
-    if (!j.is_object()) bad(path_.empty() ? "body" : path_, "an object");
-  }
-
-  std::string path(const char* key) const { return path_.empty() ? key : path_ + "." + key; }
-
-  const json* find(const char* key) const {
-    auto it = j_->find(key);
-    return it == j_->end() || it->is_null() ? nullptr : &*it;
-  }
-
-  bool has(const char* key) const { return find(key) != nullptr; }
-
-  Fields object(const char* key) const {
-    const json* v = find(key);
-    if (!v) bad(path(key), "an object");
-    return Fields(*v, path(key));
-  }
-
-  std::optional<Fields> optional_object(const char* key) const {
-    if (!has(key)) return std::nullopt;
-    return object(key);
-  }
-
-  double number(const char* key) const {
-    const json* v = find(key);
-    if (!v || !v->is_number()) bad(path(key), "a number");
-    return v->get<double>();
-  }
-
-  bool boolean(const char* key) const {
-    const json* v = find(key);
-    if (!v || !v->is_boolean()) bad(path(key), "true or false");
-    return v->get<bool>();
-  }
-
-  std::string string(const char* key) const {
-    const json* v = find(key);
-    if (!v || !v->is_string()) bad(path(key), "a string");
-    return v->get<std::string>();
-  }
-
-  // "" when absent.
-  std::string optional_string(const char* key) const { return has(key) ? string(key) : ""; }
-
-  const json& array(const char* key) const {
-    const json* v = find(key);
-    if (!v || !v->is_array()) bad(path(key), "an array");
-    return *v;
-  }
-
-  // Element i of the array `key`, which must be an object.
-  Fields element(const char* key, size_t i) const {
-    return Fields(array(key)[i], path(key) + "[" + std::to_string(i) + "]");
-  }
-
-  // Unix seconds as the Cloud API sends them: a string of digits (an integer is accepted too).
-  int64_t unix_seconds(const char* key) const {
-    const json* v = find(key);
-    int64_t s = -1;
-    if (v && v->is_string()) {
-      const std::string& t = v->get_ref<const std::string&>();
-      auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), s);
-      if (ec != std::errc() || end != t.data() + t.size()) s = -1;
-    } else if (v && v->is_number_integer() && !v->is_number_unsigned()) {
-      s = v->get<int64_t>();
-    } else if (v && v->is_number_unsigned() &&
-               v->get<uint64_t>() <= uint64_t(std::numeric_limits<int64_t>::max())) {
-      s = v->get<int64_t>();
-    }
-    if (s < 0 || s > kMaxUnixSeconds) bad(path(key), "a Unix time in seconds");
-    return s;
-  }
-
- private:
-  const json* j_;
-  std::string path_;
-};
 
 Attachment attachment(std::string kind, std::string ref, std::string mime = "") {
   Attachment a;
@@ -238,7 +172,7 @@ std::optional<InboundMessage> read_message(const Fields& msg,
   m.platform = kPlatform;
   m.message_id = msg.string("id");
   m.user_id = m.chat_id = msg.string("from");
-  m.sent_at_ms = msg.unix_seconds("timestamp") * 1000;
+  m.sent_at_ms = unix_seconds(msg, "timestamp") * 1000;
   std::string type = msg.string("type");
   if (msg.has("group_id") || type == "reaction" || type == "system") return std::nullopt;
   m.display_name = display_name(names, m.user_id);
@@ -271,20 +205,8 @@ InboundMessage read_status(const Fields& status) {
   r.text = status.string("status");
   r.message_id = r.button + ":" + r.text;
   r.user_id = r.chat_id = status.string("recipient_id");
-  r.sent_at_ms = status.unix_seconds("timestamp") * 1000;
+  r.sent_at_ms = unix_seconds(status, "timestamp") * 1000;
   return r;
-}
-
-// The parser's message without its exception tag, made printable ASCII: it quotes the bytes
-// it last read, which may be the very invalid UTF-8 it refuses.
-std::string json_error_detail(const json::parse_error& e) {
-  std::string_view what = e.what();  // "[json.exception.parse_error.101] parse error at ..."
-  if (auto end = what.find("] "); end != std::string_view::npos) what.remove_prefix(end + 2);
-  std::string detail(what);
-  for (char& c : detail) {
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
-  }
-  return detail;
 }
 
 // The code point at s[i] and its length in bytes; an invalid byte reads as U+FFFD of length 1.
@@ -435,16 +357,6 @@ std::vector<std::string_view> split_text_ending(std::string_view text, size_t li
   for (std::string_view piece : split_text(head, limit)) pieces.push_back(piece);
   pieces.push_back(tail);
   return pieces;
-}
-
-// The reply's text with its options appended as "1. title" lines, the fallback for every client.
-std::string numbered_text(const Reply& reply) {
-  std::string text = reply.text;
-  for (size_t i = 0; i < reply.options.size(); ++i) {
-    text += i == 0 ? (text.empty() ? "" : "\n\n") : "\n";
-    text += std::to_string(i + 1) + ". " + reply.options[i].title;
-  }
-  return text;
 }
 
 json message_to(const std::string& chat_id) {
@@ -733,6 +645,8 @@ Result<std::vector<InboundMessage>> WhatsAppHandler::parse(const HttpRequest& re
     root = json::parse(req.body);
   } catch (const json::parse_error& e) {
     return Status::invalid("body is not valid JSON: " + json_error_detail(e));
+  } catch (const json::exception&) {  // e.g. out_of_range: a number beyond a double, 1e400
+    return Status::invalid("body is not valid JSON: a number is out of range");
   }
   if (!root.is_object()) {
     return Status::invalid("body: expected a JSON object (a WhatsApp notification)");

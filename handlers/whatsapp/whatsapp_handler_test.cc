@@ -8,20 +8,10 @@
 #include <catch2/catch.hpp>
 #include <cctype>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
-// Failed comparisons print messages as their JSON.
-namespace Catch {
-template <>
-struct StringMaker<nivaran::InboundMessage> {
-  static std::string convert(const nivaran::InboundMessage& m) {
-    return nlohmann::json(m).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  }
-};
-}  // namespace Catch
+#include "handlers/common/test_support.h"
 
 namespace nivaran::whatsapp {
 namespace {
@@ -35,12 +25,7 @@ constexpr char kPooja[] = "918765432109";
 constexpr char kSendUrl[] = "http://127.0.0.1:9/v21.0/106540352242922/messages";
 
 std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(NIVARAN_HANDLERS_TESTDATA) + "/whatsapp/testdata/" + name,
-                   std::ios::binary);
-  REQUIRE(in.good());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return handlers::testing::read_fixture("whatsapp", name);
 }
 
 json config(json templates = json::object()) {
@@ -75,11 +60,7 @@ std::string signature(const std::string& body, const std::string& secret = kAppS
 }
 
 HttpRequest post(std::string body) {
-  HttpRequest req;
-  req.method = "POST";
-  req.path = "/webhook/whatsapp";
-  req.body = std::move(body);
-  return req;
+  return handlers::testing::webhook_post("whatsapp", std::move(body));
 }
 
 HttpRequest get(std::map<std::string, std::string> query) {

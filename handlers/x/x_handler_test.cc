@@ -6,20 +6,10 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
-// Failed comparisons print messages as their JSON.
-namespace Catch {
-template <>
-struct StringMaker<nivaran::InboundMessage> {
-  static std::string convert(const nivaran::InboundMessage& m) {
-    return nlohmann::json(m).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  }
-};
-}  // namespace Catch
+#include "handlers/common/test_support.h"
 
 namespace nivaran::x {
 namespace {
@@ -32,12 +22,7 @@ constexpr char kRahul[] = "1234567890123456789";
 constexpr char kPooja[] = "1300000000000000042";
 
 std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(NIVARAN_HANDLERS_TESTDATA) + "/x/testdata/" + name,
-                   std::ios::binary);
-  REQUIRE(in.good());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return handlers::testing::read_fixture("x", name);
 }
 
 json config() {
@@ -67,11 +52,7 @@ std::string hmac_base64(const std::string& message, const std::string& key = kCo
 }
 
 HttpRequest post(std::string body) {
-  HttpRequest req;
-  req.method = "POST";
-  req.path = "/webhook/x";
-  req.body = std::move(body);
-  return req;
+  return handlers::testing::webhook_post("x", std::move(body));
 }
 
 InboundMessage dm(std::string id, std::string sender, std::string name, int64_t ms,

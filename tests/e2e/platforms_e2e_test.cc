@@ -183,3 +183,19 @@ TEST_CASE("X: the CRC check, a direct message answered by DM, a mention answered
   CHECK(call["reply"]["in_reply_to_tweet_id"] == "1862100000000000001");
   CHECK(call["text"].get<std::string>().find("BRG-") != std::string::npos);  // the docket
 }
+
+TEST_CASE("a signed body with a number beyond a double is a 400 on every platform",
+          "[e2e][whatsapp][messenger][x][input]") {
+  Platforms p;
+  const std::string body = R"({"object":"page","entry":[{"id":"1","time":1e400,"messaging":[]}]})";
+  CHECK(p.meta_post("messenger", body, hmac(kAppSecret, body, false)).status == 400);
+  CHECK(p.meta_post("whatsapp", body, hmac(kAppSecret, body, false)).status == 400);
+  CHECK(post(p.bot->port(), "/webhook/x", body,
+             {{"x-twitter-webhooks-signature", "sha256=" + hmac(kConsumerSecret, body, true)}})
+            .status == 400);
+  CHECK(post(p.bot->port(), "/webhook/telegram", R"({"update_id":1e400})",
+             {{"X-Telegram-Bot-Api-Secret-Token", "test-secret"}})
+            .status == 400);
+  CHECK(get(p.bot->port(), "/healthz").status == 200);
+  CHECK(p.bot->stop() == 0);
+}

@@ -365,17 +365,30 @@ Result<TicketPage> TicketService::list(const Actor& actor, const TicketQuery& q)
   }
 
   TicketPage page;
-  const size_t batch = static_cast<size_t>(std::max(q.limit * 2, 20));
+  const size_t limit = static_cast<size_t>(q.limit);
+  // An index that is exactly the query needs one entry more than the page (to know whether
+  // another page follows); with more filters, read ahead.
+  const size_t batch = candidates.size() <= 1 ? limit + 1 : std::max<size_t>(limit * 2, 100);
   std::string max = max_score == INT64_MAX ? "+inf" : std::to_string(max_score);
   int64_t offset = 0;
-  for (int rounds = 0; rounds < 50 && page.tickets.size() < static_cast<size_t>(q.limit);
-       ++rounds) {
+  bool exhausted = false;  // the index has nothing older
+  bool leftover = false;   // entries read but not looked at once the page was full
+  std::string examined;    // cursor of the last ticket looked at
+  auto cursor_of = [](const std::pair<std::string, int64_t>& r) {
+    return std::to_string(r.second) + ":" + r.first;
+  };
+  // Budget: at most 50 reads of the index per page. A rare combination of filters may need
+  // more; then the page is short and its cursor says where to go on from.
+  for (int rounds = 0; rounds < 50; ++rounds) {
     auto r = redis_.command({"ZREVRANGEBYSCORE", index, max, "-inf", "WITHSCORES", "LIMIT",
                              std::to_string(offset), std::to_string(batch)});
     if (!r.ok()) return r.status();
     if (r->is_error()) return Status::unavailable("Redis: " + r->str);
     const auto& el = r->elements;
-    if (el.empty()) break;
+    if (el.empty()) {
+      exhausted = true;
+      break;
+    }
     offset += static_cast<int64_t>(el.size() / 2);
     std::vector<std::vector<std::string>> reads;
     std::vector<std::pair<std::string, int64_t>> refs;
@@ -384,13 +397,16 @@ Result<TicketPage> TicketService::list(const Actor& actor, const TicketQuery& q)
       // Same created_at as the cursor: those at or before the cursor's ref were on a page.
       if (!after_ref.empty() && score == max_score && el[i].str >= after_ref) continue;
       refs.emplace_back(el[i].str, score);
-      reads.push_back({"HGETALL", keys::ticket(el[i].str)});
+      if (reads.size() < limit - page.tickets.size() || candidates.size() > 1) {
+        reads.push_back({"HGETALL", keys::ticket(el[i].str)});
+      }
     }
+    size_t i = 0;
     if (!reads.empty()) {
       auto got = redis_.pipeline(reads);
       if (!got.ok()) return got.status();
-      for (size_t i = 0; i < refs.size() && page.tickets.size() < static_cast<size_t>(q.limit);
-           ++i) {
+      for (; i < reads.size() && page.tickets.size() < limit; ++i) {
+        examined = cursor_of(refs[i]);
         auto f = to_map(got->at(i));
         if (f.empty()) continue;
         if (!q.status.empty() && field(f, "status") != q.status) continue;
@@ -398,15 +414,20 @@ Result<TicketPage> TicketService::list(const Actor& actor, const TicketQuery& q)
         if (!q.priority.empty() && field(f, "priority") != q.priority) continue;
         if (!district.empty() && district_of(f) != district) continue;
         page.tickets.push_back(ticket_view(f, must_mask(actor, f)));
-        page.next_cursor = std::to_string(refs[i].second) + ":" + refs[i].first;
+        page.next_cursor = cursor_of(refs[i]);
       }
     }
-    if (el.size() / 2 < batch) {
-      if (page.tickets.size() < static_cast<size_t>(q.limit)) page.next_cursor.clear();
-      break;
-    }
+    leftover = i < refs.size();
+    if (el.size() / 2 < batch) exhausted = true;
+    if (page.tickets.size() >= limit || exhausted) break;
   }
-  if (page.tickets.size() < static_cast<size_t>(q.limit)) page.next_cursor.clear();
+  if (page.tickets.size() >= limit) {
+    if (exhausted && !leftover) page.next_cursor.clear();
+  } else if (exhausted) {
+    page.next_cursor.clear();
+  } else {
+    page.next_cursor = examined;  // the budget ran out: more may match further on
+  }
   return page;
 }
 

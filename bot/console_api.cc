@@ -93,6 +93,12 @@ HttpResponse ConsoleApi::handle(const HttpRequest& req) {
                     {"district", actor.district.empty() ? json(nullptr) : json(actor.district)}});
   }
   if (rest == "tickets" || rest.rfind("tickets/", 0) == 0) return tickets(actor, req, rest);
+  if (rest == "dead-letters") {
+    if (req.method != "GET") return method_not_allowed("GET");
+    auto dead = tickets_.dead_letters(actor, 100);
+    if (!dead.ok()) return error(dead.status());
+    return ok_json({{"dead_letters", dead.value()}});
+  }
   return HttpResponse::json_error(404, "no such path: " + req.path);
 }
 

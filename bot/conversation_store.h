@@ -101,6 +101,8 @@ class ConversationStore {
   Result<std::vector<std::pair<std::string, int64_t>>> tickets_by_mobile(
       const std::string& mobile_key, int64_t since_ms);
 
+  Redis& redis() { return redis_; }
+
   // Applies the commit atomically, or nothing at all.
   Result<Outcome> commit(const ConversationCommit& c);
 

@@ -103,6 +103,10 @@ inline std::string outbox_progress() { return "nv:outbox:progress"; }
 // Sorted set JSON payload → due time ms: outbox entries waiting for a retry.
 inline std::string outbox_delayed() { return "nv:outbox:delayed"; }
 
+// Stream {r: JSON}: what platforms reported about messages the bot sent ("sent", "delivered",
+// "read"), {platform, chat_id, sent_id, state, at}. Capped (MAXLEN ~ 100000).
+inline std::string receipts() { return "nv:receipts"; }
+
 // Stream {m: JSON, reason}: replies that could not be delivered. Capped (MAXLEN ~ 100000).
 inline std::string dead_letters() { return "nv:outbox:dead"; }
 

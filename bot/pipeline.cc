@@ -92,11 +92,28 @@ std::string Pipeline::text(const std::string& key, const std::string& lang) cons
   return it == flow_.messages.end() ? std::string() : dialogs::text_in(it->second, lang);
 }
 
-Result<Processed> Pipeline::process(const InboundMessage& msg) {
-  if (msg.kind == "receipt") {
-    // What became of a message the bot sent: counted, nothing to commit for the conversation.
-    return Processed{};
+Result<Processed> Pipeline::record_receipt(const InboundMessage& msg) {
+  // What became of a message the bot sent. A failure the platform reports later (WhatsApp's
+  // "failed" status) joins the dead letters staff see; the rest go to a capped log. The
+  // conversation itself is not touched.
+  const int64_t now = clock_();
+  json record = {{"platform", msg.platform}, {"chat_id", msg.chat_id}, {"sent_id", msg.button},
+                 {"state", msg.text},        {"at", now}};
+  std::vector<std::string> cmd;
+  if (msg.text == "failed") {
+    record["reason"] = "the platform reported that it could not deliver the message";
+    cmd = {"XADD", keys::dead_letters(), "MAXLEN", "~", "100000", "*", "m", json_text(record)};
+  } else {
+    cmd = {"XADD", keys::receipts(), "MAXLEN", "~", "100000", "*", "r", json_text(record)};
   }
+  auto r = store_.redis().command(cmd);
+  if (!r.ok()) return r.status();
+  if (r->is_error()) return Status::unavailable("Redis: " + r->str);
+  return Processed{};
+}
+
+Result<Processed> Pipeline::process(const InboundMessage& msg) {
+  if (msg.kind == "receipt") return record_receipt(msg);
   for (int attempt = 0; attempt <= options_.max_conflict_retries; ++attempt) {
     auto loaded = store_.load(msg.platform, msg.user_id, msg.message_id);
     if (!loaded.ok()) return loaded.status();

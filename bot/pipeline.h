@@ -70,6 +70,7 @@ class Pipeline {
     std::vector<Reply> replies;
     std::string reply_kind;  // "mention": a public answer
   };
+  Result<Processed> record_receipt(const InboundMessage& msg);
   // The ordinary path: the dialog step and its effects.
   Status draft_step(const InboundMessage& msg, const LoadedSession& loaded, int64_t now,
                     Draft& d);

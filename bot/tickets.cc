@@ -563,6 +563,28 @@ Result<json> TicketService::reply(const Actor& actor, const std::string& ref,
   return Status::unavailable("the ticket is changing too fast; retry");
 }
 
+Result<json> TicketService::dead_letters(const Actor& actor, int limit) {
+  if (actor.role != "ig" && actor.role != "admin") {
+    return Status::forbidden("undelivered messages are shown to the range (IG, admin) only");
+  }
+  if (limit < 1 || limit > 500) return Status::invalid("limit: expected 1 to 500");
+  auto r = redis_.command({"XREVRANGE", keys::dead_letters(), "+", "-", "COUNT",
+                           std::to_string(limit)});
+  if (!r.ok()) return r.status();
+  if (r->is_error()) return Status::unavailable("Redis: " + r->str);
+  json out = json::array();
+  for (const auto& e : r->elements) {
+    if (e.elements.size() != 2) continue;
+    const auto& kv = e.elements[1].elements;
+    for (size_t i = 0; i + 1 < kv.size(); i += 2) {
+      if (kv[i].str != "m") continue;
+      json j = json::parse(kv[i + 1].str, nullptr, false);
+      if (!j.is_discarded()) out.push_back(std::move(j));
+    }
+  }
+  return out;
+}
+
 Result<json> TicketService::add_note(const Actor& actor, const std::string& ref,
                                      const std::string& text) {
   if (text.empty() || text.size() > 4000) return Status::invalid("text: expected 1 to 4000 bytes");

@@ -94,6 +94,11 @@ class TicketService {
   // sets first_response_at (and moves a new ticket to in_progress).
   Result<nlohmann::json> reply(const Actor& actor, const std::string& ref, const std::string& text);
 
+  // The newest replies that could not be delivered (outbox dead letters), newest first, at most
+  // `limit`. Range roles (ig, admin) only: a dead letter is a message to a citizen of any
+  // district; forbidden() for the others.
+  Result<nlohmann::json> dead_letters(const Actor& actor, int limit);
+
   // An internal note, visible to staff only.
   Result<nlohmann::json> add_note(const Actor& actor, const std::string& ref,
                                   const std::string& text);

@@ -151,6 +151,11 @@ TEST_CASE("staff log in, work their district's queue and reply to the citizen",
   REQUIRE(range.status == 200);
   CHECK(json::parse(range.body)["tickets"].size() == 2);
   CHECK(c.call("GET", "/api/v1/tickets/" + pbt, ig).status == 200);
+  // Undelivered messages: the range sees them, a district's staff may not.
+  auto dead = c.call("GET", "/api/v1/dead-letters", ig);
+  CHECK(dead.status == 200);
+  CHECK(json::parse(dead.body)["dead_letters"].is_array());
+  CHECK(c.call("GET", "/api/v1/dead-letters", asha).status == 403);
   CHECK(c.bot->stop() == 0);
 }
 

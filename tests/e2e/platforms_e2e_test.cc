@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "bot/redis.h"
 #include "tests/e2e/bot_process.h"
 #include "tests/e2e/http_probe.h"
 #include "tests/support/fake_platform.h"
@@ -128,9 +129,16 @@ TEST_CASE("WhatsApp: handshake, a signed message answered through the Cloud API,
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   CHECK(p.fake.request_count() == before);
 
-  // Statuses are answered 200 and send nothing.
+  // Statuses are answered 200, send nothing, and are recorded; a failed one as a dead letter.
   const std::string statuses = fixture("whatsapp", "statuses.json");
   CHECK(p.meta_post("whatsapp", statuses, hmac(kAppSecret, statuses, false)).status == 200);
+  const std::string failed = fixture("whatsapp", "status_failed.json");
+  CHECK(p.meta_post("whatsapp", failed, hmac(kAppSecret, failed, false)).status == 200);
+  nivaran::Redis redis(nivaran::RedisEndpoint{"127.0.0.1", p.redis_server.port(), 0, 500});
+  CHECK(redis.command({"XLEN", "nv:receipts"})->integer >= 1);
+  auto dead = redis.command({"XRANGE", "nv:outbox:dead", "-", "+"});
+  REQUIRE(dead->elements.size() == 1);
+  CHECK(dead->elements[0].elements[1].elements[1].str.find("could not deliver") != std::string::npos);
   const std::string truncated = fixture("whatsapp", "bad_truncated.json");
   CHECK(p.meta_post("whatsapp", truncated, hmac(kAppSecret, truncated, false)).status == 400);
   CHECK(p.bot->stop() == 0);

@@ -228,6 +228,9 @@ json ticket_view(const std::map<std::string, std::string>& f, bool mask) {
     } else if (k == "attachments") {
       json a = json::parse(val, nullptr, false);
       v[k] = a.is_discarded() ? json::array() : a;
+    } else if (k == "incident_time" && !val.empty() && val.front() == '{') {
+      json t = json::parse(val, nullptr, false);  // {"date", "time"?, "part"?, "said"}
+      v[k] = t.is_discarded() ? json(val) : t;
     } else {
       v[k] = val;
     }

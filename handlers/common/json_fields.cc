@@ -120,4 +120,14 @@ std::string json_error_detail(const json::parse_error& e) {
   return detail;
 }
 
+Result<json> parse_json_body(const std::string& body) {
+  try {
+    return json::parse(body);
+  } catch (const json::parse_error& e) {
+    return Status::invalid("body is not valid JSON: " + json_error_detail(e));
+  } catch (const json::exception&) {  // e.g. out_of_range: a number beyond a double, 1e400
+    return Status::invalid("body is not valid JSON: a number is out of range");
+  }
+}
+
 }  // namespace nivaran::handlers

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "core/status.h"
+
 namespace nivaran::handlers {
 
 // Thrown while reading a body; a handler's parse() turns it into Status::invalid.
@@ -77,5 +79,9 @@ class Fields {
 // The parser's message without its exception tag, made printable ASCII: it quotes the bytes
 // it last read, which may be the very invalid UTF-8 it refuses.
 std::string json_error_detail(const nlohmann::json::parse_error& e);
+
+// A webhook body as JSON, or invalid("body is not valid JSON: ...") saying what is wrong.
+// Never throws: a number beyond a double (1e400) is invalid too, not an exception.
+Result<nlohmann::json> parse_json_body(const std::string& body);
 
 }  // namespace nivaran::handlers

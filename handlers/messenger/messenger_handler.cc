@@ -25,7 +25,7 @@ using handlers::bad;
 using handlers::BadField;
 using handlers::Fields;
 using handlers::indexed;
-using handlers::json_error_detail;
+using handlers::parse_json_body;
 using handlers::numbered_text;
 using handlers::split_text;
 using handlers::utf16_units;
@@ -348,14 +348,9 @@ Status MessengerHandler::verify(const HttpRequest& req) const {
 }
 
 Result<std::vector<InboundMessage>> MessengerHandler::parse(const HttpRequest& req) const {
-  json body;
-  try {
-    body = json::parse(req.body);
-  } catch (const json::parse_error& e) {
-    return Status::invalid("body is not valid JSON: " + json_error_detail(e));
-  } catch (const json::exception&) {  // e.g. out_of_range: a number beyond a double, 1e400
-    return Status::invalid("body is not valid JSON: a number is out of range");
-  }
+  auto parsed = parse_json_body(req.body);
+  if (!parsed.ok()) return parsed.status();
+  json body = std::move(parsed).value();
   if (!body.is_object()) return Status::invalid("body: expected a JSON object (a page webhook)");
   std::vector<InboundMessage> out;
   try {

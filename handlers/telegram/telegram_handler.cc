@@ -22,7 +22,7 @@ namespace nivaran::telegram {
 using handlers::bad;
 using handlers::BadField;
 using handlers::Fields;
-using handlers::json_error_detail;
+using handlers::parse_json_body;
 using handlers::numbered_text;
 using handlers::split_text;
 using nlohmann::json;
@@ -272,14 +272,9 @@ Status TelegramHandler::verify(const HttpRequest& req) const {
 }
 
 Result<std::vector<InboundMessage>> TelegramHandler::parse(const HttpRequest& req) const {
-  json update;
-  try {
-    update = json::parse(req.body);
-  } catch (const json::parse_error& e) {
-    return Status::invalid("body is not valid JSON: " + json_error_detail(e));
-  } catch (const json::exception&) {  // e.g. out_of_range: a number beyond a double, 1e400
-    return Status::invalid("body is not valid JSON: a number is out of range");
-  }
+  auto parsed = parse_json_body(req.body);
+  if (!parsed.ok()) return parsed.status();
+  json update = std::move(parsed).value();
   if (!update.is_object()) return Status::invalid("body: expected a JSON object (an Update)");
   std::vector<InboundMessage> out;
   try {

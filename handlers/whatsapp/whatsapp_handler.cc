@@ -25,7 +25,7 @@ namespace nivaran::whatsapp {
 using handlers::bad;
 using handlers::BadField;
 using handlers::Fields;
-using handlers::json_error_detail;
+using handlers::parse_json_body;
 using handlers::numbered_text;
 using nlohmann::json;
 
@@ -640,14 +640,9 @@ Status WhatsAppHandler::verify(const HttpRequest& req) const {
 }
 
 Result<std::vector<InboundMessage>> WhatsAppHandler::parse(const HttpRequest& req) const {
-  json root;
-  try {
-    root = json::parse(req.body);
-  } catch (const json::parse_error& e) {
-    return Status::invalid("body is not valid JSON: " + json_error_detail(e));
-  } catch (const json::exception&) {  // e.g. out_of_range: a number beyond a double, 1e400
-    return Status::invalid("body is not valid JSON: a number is out of range");
-  }
+  auto parsed = parse_json_body(req.body);
+  if (!parsed.ok()) return parsed.status();
+  json root = std::move(parsed).value();
   if (!root.is_object()) {
     return Status::invalid("body: expected a JSON object (a WhatsApp notification)");
   }

@@ -13,17 +13,8 @@ namespace {
 
 using namespace std::chrono;
 
-// Number of words of the phrase from `p` that starts at tokens[i], or 0.
 size_t phrase_at(const std::vector<std::string>& tokens, size_t i, const Phrases& p) {
-  size_t best = 0;
-  for (const auto& key : p.keys) {
-    std::vector<std::string> words = split_words(key);
-    if (words.empty() || i + words.size() > tokens.size()) continue;
-    bool same = true;
-    for (size_t k = 0; k < words.size() && same; ++k) same = tokens[i + k] == words[k];
-    if (same) best = std::max(best, words.size());
-  }
-  return best;
+  return p.key_words_at(tokens, i);
 }
 
 // Devanagari digits as ASCII, everything else untouched.
@@ -55,8 +46,7 @@ std::optional<int> number_of(const std::string& t, const NumberWords& numbers) {
   if (!t.empty() && t.size() <= 4 &&
       std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return std::stoi(t);
-  for (const auto& [key, n] : numbers.keys)
-    if (key == t) return n;
+  if (auto it = numbers.keys.find(t); it != numbers.keys.end()) return it->second;
   return std::nullopt;
 }
 
@@ -72,7 +62,7 @@ std::string format_date(const year_month_day& d) {
 std::optional<IncidentTime> parse_incident_time(const Utterance& u, const DateWords& w,
                                                 const NumberWords& numbers, int64_t now_ms,
                                                 int utc_offset_minutes) {
-  const std::vector<std::string> t = split_words(u.key);
+  const std::vector<std::string>& t = u.words;
   if (t.empty()) return std::nullopt;
   const auto local_now = sys_time<milliseconds>(milliseconds(now_ms)) + minutes(utc_offset_minutes);
   const sys_days today = floor<days>(local_now);

@@ -36,6 +36,7 @@ void to_json(json& j, const Session& s) {
   if (!s.return_to.empty()) j["return_to"] = s.return_to;
   if (!s.pending.empty()) j["pending"] = s.pending;
   if (!s.candidates.empty()) j["candidates"] = s.candidates;
+  if (!s.held.empty()) j["held"] = s.held;
 }
 
 namespace {
@@ -71,6 +72,7 @@ void from_json(const json& j, Session& s) {
   s.return_to = field_or<std::string>(j, "return_to", "");
   s.pending = field_or<std::string>(j, "pending", "");
   s.candidates = field_or<std::vector<std::string>>(j, "candidates", {});
+  s.held = field_or<std::string>(j, "held", "");
 }
 
 namespace {
@@ -173,6 +175,8 @@ class Turn {
   void continue_after_command(const Node* here, bool ended);
   void emergency_reply(const Utterance& u);
   void attach_to_ticket(bool emergency);
+  // A message to the conversation whose ticket is filed: attach it, or ask first.
+  void after_filing(const Utterance& u, const InboundMessage& m, bool emergency, bool was_idle);
   void collect_attachments(const InboundMessage& m);
 
   Menu menu_for(const Node& n);
@@ -225,8 +229,9 @@ StepResult Turn::run(const InboundMessage& m) {
   if (!cmd.empty() && handle_command(cmd)) return std::move(out_);
   if (handle_status(u)) return std::move(out_);
 
+  const bool was_idle = last_seen_ms > 0 && idle_ms > int64_t{flow_.idle_minutes} * 60'000;
   if (has_ticket) {
-    attach_to_ticket(emergency);
+    after_filing(u, m, emergency, was_idle);
     return std::move(out_);
   }
   collect_attachments(m);
@@ -239,7 +244,6 @@ StepResult Turn::run(const InboundMessage& m) {
     enter(flow_.start, true);
     return std::move(out_);
   }
-  const bool was_idle = last_seen_ms > 0 && idle_ms > int64_t{flow_.idle_minutes} * 60'000;
   if (was_idle && !emergency && s().pending != "resume" && here->type != "end") {
     s().pending = "resume";
     say(msg("resume_offer"), {ReplyOption{"cmd:continue", msg("continue")},
@@ -279,8 +283,16 @@ bool Turn::handle_command(const std::string& cmd) {
     return true;
   }
   if (cmd == "restart") {
+    // Asked "add to your ticket or new complaint?", the citizen chose new: what they wrote
+    // is the new complaint's story.
+    const std::string held = s().pending == "attach_or_new" ? s().held : "";
     start_episode();
     preface(msg("restarted"));
+    if (!held.empty()) {
+      InboundMessage story;
+      story.text = held;
+      if (tell_story(Utterance::of(held), story)) return true;
+    }
     enter(flow_.start);
     return true;
   }
@@ -375,12 +387,9 @@ bool Turn::extract_story(const Utterance& u, const InboundMessage& m) {
   auto common_word = [this](const std::string& district, const std::string& code) {
     const PoliceStation* ps = ref_.find_police_station(district, code);
     if (!ps) return false;
-    for (const auto& [lang, name] : ps->name) {
-      if (flow_.common_word_stations.equals(Utterance::of(name))) return true;
-    }
-    for (const auto& v : ps->variants) {
-      if (flow_.common_word_stations.equals(Utterance::of(v))) return true;
-    }
+    const auto& common = flow_.common_word_stations.keys;
+    for (const auto& k : ps->keys)  // the keys of its names and variants
+      if (std::find(common.begin(), common.end(), k) != common.end()) return true;
     return false;
   };
   std::vector<std::pair<std::string, std::string>> stations;  // (district, station)
@@ -406,7 +415,7 @@ bool Turn::extract_story(const Utterance& u, const InboundMessage& m) {
   }
   // "Tilhar bazar", "बारादरी इलाके", "स्टेशन रोड": a name followed by a place word.
   if (!slots.contains("place")) {
-    const std::vector<std::string> keys = split_words(u.key);
+    const std::vector<std::string>& keys = u.words;
     const std::vector<std::string> forms = split_words(u.form);
     const std::vector<std::string> raw = split_words(clean_text(m.text));
     // Show the citizen's own spelling when the words line up, else the folded form.
@@ -519,6 +528,44 @@ void Turn::attach_to_ticket(bool emergency) {
   out_.effects.push_back(std::move(e));
   say_with_preface(msg("attached", {{"ticket", s().open_ticket}}),
                    {ReplyOption{"cmd:restart", msg("new_complaint")}});
+}
+
+void Turn::after_filing(const Utterance& u, const InboundMessage& m, bool emergency,
+                        bool was_idle) {
+  // An emergency cannot wait for a question; a photo or location after filing is evidence for
+  // the ticket; and once the citizen said "add", what follows is added until they fall idle.
+  if (emergency || !m.attachments.empty() || (s().pending == "attaching" && !was_idle)) {
+    attach_to_ticket(emergency);
+    return;
+  }
+  // Only a short answer answers the question: "aur haan, phone bhi chori hua" is more to tell.
+  constexpr size_t kMaxAnswerWords = 4;
+  if (s().pending == "attach_or_new" && u.words.size() <= kMaxAnswerWords) {
+    std::vector<std::string> add_keys = names_of("add_to_ticket");
+    add_keys.insert(add_keys.end(), flow_.yes.keys.begin(), flow_.yes.keys.end());
+    std::vector<std::string> new_keys = names_of("new_complaint");
+    const std::vector<MenuItem> items = {{"cmd:attach", add_keys}, {"cmd:restart", new_keys}};
+    if (auto k = match_choice(u, items, flow_.numbers)) {
+      if (*k == 1) {
+        handle_command("restart");
+        return;
+      }
+      s().pending = "attaching";
+      s().held.clear();
+      attach_to_ticket(false);
+      return;
+    }
+  }
+  // A text: ask, and keep it in case it is a new complaint. It is in the ticket's
+  // conversation already; the ticket itself is touched only when the citizen says "add".
+  constexpr size_t kMaxHeld = 4000;
+  const std::string text = clean_text(m.text);
+  if (!text.empty() && s().held.size() + text.size() < kMaxHeld)
+    s().held += (s().held.empty() ? "" : "\n") + text;
+  s().pending = "attach_or_new";
+  say_with_preface(msg("open_ticket_question", {{"ticket", s().open_ticket}}),
+                   {ReplyOption{"cmd:attach", msg("add_to_ticket")},
+                    ReplyOption{"cmd:restart", msg("new_complaint")}});
 }
 
 void Turn::collect_attachments(const InboundMessage& m) {

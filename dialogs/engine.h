@@ -34,6 +34,7 @@ struct Session {
   std::string return_to;      // after answering `node`, go back here (editing from the summary)
   std::string pending;        // a side question open at `node`: "edit", "did_you_mean"
   std::vector<std::string> candidates;  // option ids offered by that side question
+  std::string held;  // text written after filing, kept while asking whether it is a new complaint
 
   bool operator==(const Session&) const = default;
 };
@@ -55,7 +56,9 @@ struct Effect {
   //   emergency). The pipeline assigns the reference and replaces "{ticket_ref}" in this
   //   step's replies with it, and sets Session::open_ticket.
   // "attach_to_ticket": the message belongs to the open ticket (data: {"ticket": ref}, plus
-  //   "priority": "urgent" when it carried emergency words).
+  //   "priority": "urgent" when it carried emergency words). A text written after filing is
+  //   first met with "add it to {ticket}, or is it a new complaint?"; emergencies, photos and
+  //   the messages after the citizen chose "add" (until they fall idle) attach at once.
   // "ticket_status": the citizen asks how a ticket stands (data: {"ticket": ref}, the open
   //   ticket or one named in the message, e.g. "स्थिति BLY-000123"); the pipeline replaces
   //   "{ticket_status}" in this step's replies with the ticket's status, or says it was not

@@ -345,6 +345,76 @@ TEST_CASE("an emergency about cyber fraud also gives 1930", "[engine][emergency]
   CHECK(contains(chat.last().replies.front().text, "1930"));
 }
 
+TEST_CASE("a text after filing asks whether to add it to the ticket or file a new complaint",
+          "[engine][sessions]") {
+  Chat chat;
+  walk_to_summary(chat);
+  chat.say("हाँ");
+  chat.ticket_created("BLY-000007");
+  chat.say("मैं बताना भूल गया, बाइक का नंबर UP25 AB 1234 है");
+  CHECK(chat.effect("attach_to_ticket") == nullptr);
+  CHECK(contains(chat.text(), "BLY-000007"));
+  CHECK(contains(chat.text(), "नई शिकायत है?"));
+  CHECK(chat.option_ids() == std::vector<std::string>{"cmd:attach", "cmd:restart"});
+  CHECK(chat.session().pending == "attach_or_new");
+
+  SECTION("an unclear answer is asked again and kept with the first") {
+    chat.say("पुलिस कब आएगी");
+    CHECK(chat.effect("attach_to_ticket") == nullptr);
+    CHECK(chat.option_ids() == std::vector<std::string>{"cmd:attach", "cmd:restart"});
+    CHECK(chat.session().held == "मैं बताना भूल गया, बाइक का नंबर UP25 AB 1234 है\nपुलिस कब आएगी");
+  }
+  for (const char* add : {"1", "हाँ", "शिकायत में जोड़ें", "add to complaint", "cmd:attach"}) {
+    SECTION(std::string("\"") + add + "\" adds it, and what follows is added without asking") {
+      if (std::string(add) == "cmd:attach")
+        chat.press(add);
+      else
+        chat.say(add);
+      const Effect* e = chat.effect("attach_to_ticket");
+      REQUIRE(e != nullptr);
+      CHECK(e->data["ticket"] == "BLY-000007");
+      CHECK(contains(chat.text(), "शिकायत BLY-000007 में जोड़ दिया गया"));
+      CHECK(chat.session().held.empty());
+      chat.say("और चाबी भी ले गए");
+      CHECK(chat.effect("attach_to_ticket") != nullptr);
+      AND_THEN("after the citizen falls idle, the next text is asked about again") {
+        chat.wait_minutes(24 * 60);
+        chat.say("एक और बात");
+        CHECK(chat.effect("attach_to_ticket") == nullptr);
+        CHECK(chat.session().pending == "attach_or_new");
+      }
+    }
+  }
+  for (const char* fresh : {"2", "नई शिकायत", "new", "cmd:restart"}) {
+    SECTION(std::string("\"") + fresh + "\" starts a new complaint told by the held text") {
+      chat.say("aur haan kal mera phone bhi chori ho gaya");  // joins the held text
+      if (std::string(fresh) == "cmd:restart")
+        chat.press(fresh);
+      else
+        chat.say(fresh);
+      CHECK(chat.effect("attach_to_ticket") == nullptr);
+      CHECK(chat.session().episode != "ep-1");
+      CHECK(chat.session().open_ticket.empty());
+      CHECK(chat.session().held.empty());
+      // The story was read: theft is guessed and only confirmed.
+      CHECK(chat.session().pending == "guess");
+      CHECK(chat.session().candidates == std::vector<std::string>{"cat:theft"});
+    }
+  }
+}
+
+TEST_CASE("a photo after filing is added to the ticket without asking", "[engine][sessions]") {
+  Chat chat;
+  walk_to_summary(chat);
+  chat.say("हाँ");
+  chat.ticket_created("BLY-000008");
+  chat.send("", "", {Attachment{"photo", "file-1", "image/jpeg"}});
+  const Effect* e = chat.effect("attach_to_ticket");
+  REQUIRE(e != nullptr);
+  CHECK(e->data["ticket"] == "BLY-000008");
+  CHECK(chat.session().pending.empty());
+}
+
 TEST_CASE("an emergency after filing attaches to the ticket as urgent", "[engine][emergency]") {
   Chat chat;
   walk_to_summary(chat);

@@ -183,6 +183,8 @@ const std::vector<std::string>& required_messages() {
                                              "restarted",
                                              "language_switched",
                                              "attached",
+                                             "open_ticket_question",
+                                             "add_to_ticket",
                                              "attachment_received",
                                              "did_you_mean",
                                              "edit_which",
@@ -339,7 +341,13 @@ Result<Flow> load_flow(const std::string& path) {
             }
             Phrases p =
                 Phrases::of(get_strings(v["numbers"], num.c_str(), "vocabulary.numbers", e));
-            for (auto& k : p.keys) f.numbers.keys.emplace_back(k, n);
+            for (size_t i = 0; i < p.keys.size(); ++i) {
+              auto [it, fresh] = f.numbers.keys.emplace(p.keys[i], n);
+              if (!fresh && it->second != n)
+                e.add("vocabulary.numbers." + num,
+                      "\"" + p.forms[i] + "\" reads the same as a word for " +
+                          std::to_string(it->second) + " (change or remove one of them)");
+            }
           }
         }
       }
@@ -508,7 +516,7 @@ std::vector<std::string> validate_flow(const Flow& flow, const ReferenceData& re
     for (const auto& o : n.options)
       check_title(o.title, "nodes." + id + ".options." + o.id + ".title");
   for (const char* name :
-       {"other_district", "dont_know", "yes", "no", "new_complaint", "continue"}) {
+       {"other_district", "dont_know", "yes", "no", "new_complaint", "continue", "add_to_ticket"}) {
     auto it = flow.messages.find(name);
     if (it != flow.messages.end()) check_title(it->second, std::string("messages.") + name);
   }

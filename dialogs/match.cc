@@ -8,12 +8,57 @@
 
 namespace nivaran::dialogs {
 
+namespace {
+
+constexpr size_t kMaxRun = 6;  // names of up to six words
+
+std::vector<WordRun> make_runs(const std::vector<std::string>& words) {
+  std::vector<WordRun> out;
+  for (size_t len = 1; len <= kMaxRun; ++len) {
+    for (size_t i = 0; i + len <= words.size(); ++i) {
+      WordRun w{words[i], words[i], i, len};
+      for (size_t k = 1; k < len; ++k) {
+        w.spaced += " " + words[i + k];
+        w.joined += words[i + k];
+      }
+      out.push_back(std::move(w));
+    }
+  }
+  return out;
+}
+
+// The phrase's words occur in `words` starting at position i.
+bool words_at(const std::vector<std::string>& words, size_t i,
+              const std::vector<std::string>& phrase) {
+  if (phrase.empty() || i + phrase.size() > words.size()) return false;
+  for (size_t k = 0; k < phrase.size(); ++k)
+    if (words[i + k] != phrase[k]) return false;
+  return true;
+}
+
+bool occurs(const std::vector<std::string>& words,
+            const std::unordered_map<std::string, std::vector<size_t>>& by_first,
+            const std::vector<std::vector<std::string>>& phrases) {
+  for (size_t i = 0; i < words.size(); ++i) {
+    auto it = by_first.find(words[i]);
+    if (it == by_first.end()) continue;
+    for (size_t p : it->second)
+      if (words_at(words, i, phrases[p])) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 Utterance Utterance::of(const std::string& text, const std::string& button) {
   Utterance u;
   u.raw = text;
   u.form = match_form(text);
   u.key = phonetic_key(u.form);
   u.button = button;
+  u.words = split_words(u.key);
+  u.form_words = split_words(u.form);
+  u.runs = make_runs(u.words);
   return u;
 }
 
@@ -22,8 +67,13 @@ Phrases Phrases::of(const std::vector<std::string>& phrases) {
   for (const auto& s : phrases) {
     std::string f = match_form(s);
     if (f.empty()) continue;
+    const size_t at = p.forms.size();
     p.forms.push_back(f);
     p.keys.push_back(phonetic_key(f));
+    p.form_words.push_back(split_words(p.forms.back()));
+    p.key_words.push_back(split_words(p.keys.back()));
+    p.by_first_form[p.form_words.back().front()].push_back(at);
+    if (!p.key_words.back().empty()) p.by_first_key[p.key_words.back().front()].push_back(at);
   }
   return p;
 }
@@ -34,29 +84,39 @@ bool Phrases::equals(const Utterance& u) const {
   return false;
 }
 
+size_t Phrases::key_words_at(const std::vector<std::string>& words, size_t i) const {
+  if (i >= words.size()) return 0;
+  auto it = by_first_key.find(words[i]);
+  if (it == by_first_key.end()) return 0;
+  size_t best = 0;
+  for (size_t p : it->second)
+    if (words_at(words, i, key_words[p])) best = std::max(best, key_words[p].size());
+  return best;
+}
+
 bool Phrases::occurs_in(const Utterance& u) const {
-  for (size_t i = 0; i < forms.size(); ++i)
-    if (contains_phrase(u.form, forms[i]) || (!keys[i].empty() && contains_phrase(u.key, keys[i])))
-      return true;
-  return false;
+  return occurs(u.form_words, by_first_form, form_words) ||
+         occurs(u.words, by_first_key, key_words);
 }
 
 std::optional<int> match_number(const Utterance& u, const NumberWords& numbers) {
-  std::vector<std::string> words = split_words(u.key);
+  const std::vector<std::string>& words = u.words;
   // Drop filler words in front ("option 2", "नंबर २", "no. 3").
   size_t start = 0;
   while (start + 1 < words.size()) {
-    Utterance w = Utterance{words[start], words[start], words[start], ""};
+    Utterance w{words[start], words[start], words[start], "", {words[start]}, {words[start]}, {}};
     if (!numbers.fillers.equals(w)) break;
     ++start;
   }
-  if (words.size() != start + 1) return std::nullopt;
+  if (start >= words.size()) return std::nullopt;
   const std::string& w = words[start];
-  if (!w.empty() && w.size() <= 3 &&
+  if (words.size() == start + 1 && !w.empty() && w.size() <= 3 &&
       std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return std::stoi(w);
-  for (const auto& [key, n] : numbers.keys)
-    if (key == w) return n;
+  // The rest is one number word, or a phrase such as "twenty one".
+  std::string rest = w;
+  for (size_t i = start + 1; i < words.size(); ++i) rest += " " + words[i];
+  if (auto it = numbers.keys.find(rest); it != numbers.keys.end()) return it->second;
   return std::nullopt;
 }
 
@@ -97,64 +157,71 @@ std::optional<size_t> match_choice(const Utterance& u, const std::vector<MenuIte
 
 namespace {
 
-// The utterance's runs of 1..kMaxWindow consecutive words, each spelt with spaces and joined
-// ("prem nagar" / "premnagar"), built once per utterance rather than once per name compared.
-constexpr size_t kMaxWindow = 6;
-struct Windows {
-  std::vector<std::pair<std::string, std::string>> by_length[kMaxWindow + 1];
+// Where a name was found: its edit distance and the runs of words it was found in.
+struct Found {
+  int distance = INT_MAX;
+  std::vector<std::pair<size_t, size_t>> spans;  // (start, len) of each run at that distance
+
+  void offer(int d, const WordRun& w) {
+    if (d > distance) return;
+    if (d < distance) distance = d, spans.clear();
+    spans.emplace_back(w.start, w.len);
+  }
+  // Every run this name was found in lies inside a longer run where `o` was found.
+  bool inside(const Found& o) const {
+    for (const auto& [start, len] : spans) {
+      bool covered = false;
+      for (const auto& [os, ol] : o.spans)
+        covered = covered || (ol > len && os <= start && start + len <= os + ol);
+      if (!covered) return false;
+    }
+    return !spans.empty();
+  }
 };
 
-Windows make_windows(const std::vector<std::string>& words) {
-  Windows w;
-  for (size_t len = 1; len <= kMaxWindow; ++len) {
-    for (size_t i = 0; i + len <= words.size(); ++i) {
-      std::string spaced = words[i], joined = words[i];
-      for (size_t k = 1; k < len; ++k) {
-        spaced += " " + words[i + k];
-        joined += words[i + k];
-      }
-      w.by_length[len].emplace_back(std::move(spaced), std::move(joined));
-    }
+// Offers every run within the typo budget of `key`, a word shorter to a word longer.
+void offer_close_runs(const std::vector<WordRun>& runs, const std::string& key, Found& f) {
+  const size_t key_words = static_cast<size_t>(std::count(key.begin(), key.end(), ' ')) + 1;
+  const size_t lo = key_words > 1 ? key_words - 1 : 1, hi = std::min(key_words + 1, kMaxRun);
+  const int budget = typo_budget(key.size());
+  for (const auto& w : runs) {
+    if (w.len < lo || w.len > hi) continue;
+    int d = std::min(edit_distance(w.spaced, key, budget), edit_distance(w.joined, key, budget));
+    if (d <= budget) f.offer(d, w);
   }
-  return w;
 }
 
-// Best distance of `key` to any window of the utterance's words a word shorter to a word longer
-// than the key, within the typo budget; INT_MAX when none is close enough.
-int best_window_distance(const Windows& windows, const std::string& key, bool exact_only) {
-  int best = INT_MAX;
-  size_t key_words = static_cast<size_t>(std::count(key.begin(), key.end(), ' ')) + 1;
-  int budget = exact_only ? 0 : typo_budget(key.size());
-  for (size_t len = std::max<size_t>(1, key_words > 1 ? key_words - 1 : 1);
-       len <= std::min(key_words + 1, kMaxWindow); ++len) {
-    for (const auto& [spaced, joined] : windows.by_length[len]) {
-      int d = std::min(edit_distance(spaced, key, budget), edit_distance(joined, key, budget));
-      if (d <= budget) best = std::min(best, d);
-    }
-  }
-  return best;
-}
-
+// Exact spellings are looked up (one hash lookup per run of words); only when none is found,
+// and typos are allowed, is every name compared with every run.
 template <typename T>
-NameMatch best_names(const Utterance& u, const std::vector<T>& things, bool exact_only) {
+NameMatch best_names(const Utterance& u, const std::vector<T>& things,
+                     const std::unordered_map<std::string, std::vector<size_t>>& index,
+                     bool exact_only) {
   NameMatch m;
-  std::vector<std::string> words = split_words(u.key);
-  if (words.empty()) return m;
-  const Windows windows = make_windows(words);
+  if (u.runs.empty()) return m;
+  std::vector<Found> found(things.size());
+  bool any_exact = false;
+  for (const auto& w : u.runs) {
+    auto it = index.find(w.joined);
+    if (it == index.end()) continue;
+    for (size_t i : it->second) found[i].offer(0, w);
+    any_exact = true;
+  }
+  if (!any_exact && !exact_only)
+    for (size_t i = 0; i < things.size(); ++i)
+      for (const auto& k : things[i].keys) offer_close_runs(u.runs, k, found[i]);
   int best = INT_MAX;
-  for (const auto& t : things) {
-    int d = INT_MAX;
-    for (const auto& k : t.keys) d = std::min(d, best_window_distance(windows, k, exact_only));
-    if (d == INT_MAX) continue;
-    if (d < best) {
-      best = d;
-      m.codes = {t.code};
-    } else if (d == best) {
-      m.codes.push_back(t.code);
-    }
+  for (const auto& f : found) best = std::min(best, f.distance);
+  if (best == INT_MAX) return m;
+  for (size_t i = 0; i < things.size(); ++i) {
+    if (found[i].distance != best) continue;
+    bool covered = false;  // by a longer name found at the same distance
+    for (size_t j = 0; j < things.size() && !covered; ++j)
+      covered = j != i && found[j].distance == best && found[i].inside(found[j]);
+    if (!covered) m.codes.push_back(things[i].code);
   }
   m.exact = best == 0;
-  m.distance = m.codes.empty() ? 0 : best;
+  m.distance = best;
   return m;
 }
 
@@ -163,7 +230,7 @@ NameMatch best_names(const Utterance& u, const std::vector<T>& things, bool exac
 NameMatch match_district(const Utterance& u, const ReferenceData& ref, bool exact_only) {
   if (u.button.rfind("dist:", 0) == 0 && ref.find_district(u.button.substr(5)))
     return NameMatch{{u.button.substr(5)}, true};
-  return best_names(u, ref.districts, exact_only);
+  return best_names(u, ref.districts, ref.district_index, exact_only);
 }
 
 NameMatch match_police_station(const Utterance& u, const District& district, bool exact_only) {
@@ -171,9 +238,8 @@ NameMatch match_police_station(const Utterance& u, const District& district, boo
     for (const auto& p : district.police_stations)
       if (p.code == u.button.substr(3)) return NameMatch{{p.code}, true};
   }
-  NameMatch m = best_names(u, district.police_stations, exact_only);
   // Several "kotwali" stations exist across the range, but only one per district.
-  return m;
+  return best_names(u, district.police_stations, district.station_index, exact_only);
 }
 
 namespace {
@@ -181,7 +247,9 @@ namespace {
 bool is_vowel(char c) { return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u'; }
 
 // Two words are the same keyword: equal; the same stem with another Hindi ending ("lauta" /
-// "laute", "chhedta" / "chhedti"); or, for long words, one typo apart.
+// "laute", "chhedta" / "chhedti"); or, for long words, one typo apart. Such a pair shares its
+// first three letters, or (one typo near the start of a long word) its last two: the index
+// of keywords (keyword_index_keys) relies on this.
 bool same_word(const std::string& said, const std::string& keyword) {
   if (said == keyword) return true;
   const size_t n = said.size();
@@ -191,35 +259,36 @@ bool same_word(const std::string& said, const std::string& keyword) {
   return keyword.size() >= 6 && edit_distance(said, keyword, 1) <= 1;
 }
 
-// The keyword's words occur one after another in the utterance's words.
-bool keyword_occurs(const std::vector<std::string>& words, const std::vector<std::string>& kw) {
-  if (kw.empty() || kw.size() > words.size()) return false;
-  for (size_t i = 0; i + kw.size() <= words.size(); ++i) {
-    bool all = true;
-    for (size_t k = 0; k < kw.size() && all; ++k) all = same_word(words[i + k], kw[k]);
-    if (all) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 std::vector<std::string> guess_categories(const Utterance& u, const ReferenceData& ref) {
-  const std::vector<std::string> words = split_words(u.key);
-  std::map<std::string, int> score;
-  for (const auto& c : ref.categories) {
-    for (const auto& k : c.keyword_keys) {
-      std::vector<std::string> kw = split_words(k);
-      // Longer phrases say more: "paise kat" outweighs "bank".
-      if (keyword_occurs(words, kw)) score[c.code] += static_cast<int>(kw.size());
+  // Only keywords whose first word could be the same word as one of the utterance's are
+  // compared: the index holds them by the start (and, for long words, the end) a matching
+  // word must share with them (keyword_index_keys).
+  std::vector<bool> counted(ref.keywords.size(), false);
+  std::vector<int> score(ref.categories.size(), 0);
+  for (size_t i = 0; i < u.words.size(); ++i) {
+    for (const auto& lookup : keyword_index_keys(u.words[i], /*said=*/true)) {
+      auto it = ref.keyword_index.find(lookup);
+      if (it == ref.keyword_index.end()) continue;
+      for (size_t k : it->second) {
+        const auto& kw = ref.keywords[k];
+        if (counted[k] || i + kw.words.size() > u.words.size()) continue;
+        bool all = true;
+        for (size_t w = 0; w < kw.words.size() && all; ++w)
+          all = same_word(u.words[i + w], kw.words[w]);
+        if (!all) continue;
+        counted[k] = true;
+        // Longer phrases say more: "paise kat" outweighs "bank".
+        score[kw.category] += static_cast<int>(kw.words.size());
+      }
     }
   }
-  int best = 0;
-  for (auto& [code, s] : score) best = std::max(best, s);
+  const int best = score.empty() ? 0 : *std::max_element(score.begin(), score.end());
   std::vector<std::string> out;
   if (best == 0) return out;
-  for (const auto& c : ref.categories)  // in reference order
-    if (score[c.code] == best) out.push_back(c.code);
+  for (size_t c = 0; c < ref.categories.size(); ++c)  // in reference order
+    if (score[c] == best) out.push_back(ref.categories[c].code);
   return out;
 }
 

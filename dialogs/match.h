@@ -5,18 +5,28 @@
 
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "dialogs/reference_data.h"
 
 namespace nivaran::dialogs {
 
+// A run of consecutive words of a key ("prem nagar"), also spelt joined ("premnagar").
+struct WordRun {
+  std::string spaced, joined;
+  size_t start = 0, len = 0;  // which words
+};
+
 // One message, prepared for matching.
 struct Utterance {
-  std::string raw;     // as typed
-  std::string form;    // match_form(raw)
-  std::string key;     // phonetic_key(form)
-  std::string button;  // pressed option id, if any
+  std::string raw;                      // as typed
+  std::string form;                     // match_form(raw)
+  std::string key;                      // phonetic_key(form)
+  std::string button;                   // pressed option id, if any
+  std::vector<std::string> words;       // the words of `key`
+  std::vector<std::string> form_words;  // the words of `form`
+  std::vector<WordRun> runs;            // runs of 1..6 of `words`, where names are looked for
 
   static Utterance of(const std::string& text, const std::string& button = "");
   bool empty() const { return form.empty() && button.empty(); }
@@ -26,8 +36,14 @@ struct Utterance {
 struct Phrases {
   std::vector<std::string> forms;
   std::vector<std::string> keys;
+  std::vector<std::vector<std::string>> form_words, key_words;  // the words of each
+  // First word → the phrases starting with it, in either form: occurs_in looks up each word
+  // of the utterance instead of searching it for every phrase.
+  std::unordered_map<std::string, std::vector<size_t>> by_first_form, by_first_key;
 
   static Phrases of(const std::vector<std::string>& phrases);
+  // Number of words of the longest phrase whose key starts at words[i] (words of a key), or 0.
+  size_t key_words_at(const std::vector<std::string>& words, size_t i) const;
   // The whole utterance is one of the phrases (in either form).
   bool equals(const Utterance& u) const;
   // One of the phrases occurs in the utterance on word boundaries.
@@ -45,7 +61,7 @@ struct MenuItem {
 // Number words ("एक", "ek", "one" → 1) and the filler words that may precede a number
 // ("option 2", "नंबर २").
 struct NumberWords {
-  std::vector<std::pair<std::string, int>> keys;  // phonetic key → number
+  std::unordered_map<std::string, int> keys;  // phonetic key → number
   Phrases fillers;
 };
 
@@ -59,6 +75,8 @@ std::optional<size_t> match_choice(const Utterance& u, const std::vector<MenuIte
                                    const NumberWords& numbers, int* distance = nullptr);
 
 // Result of looking for a named thing (district, police station) in free text.
+// A name that is part of a longer name found in the same words yields to it: "chowk kotwali"
+// is Chowk Kotwali, not Kotwali.
 struct NameMatch {
   std::vector<std::string> codes;  // one: a match; several: ask "did you mean"; none: no match
   bool exact = false;              // spelled as in the reference data (no typo allowed for)

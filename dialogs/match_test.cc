@@ -121,6 +121,13 @@ TEST_CASE("police stations are recognised within their district", "[match][polic
       {"shahjahanpur", "roza", "roza"},
       {"shahjahanpur", "jalalabad", "jalalabad"},
       {"shahjahanpur", "powayan", "powayan"},
+      // A name inside a longer name found in the same words yields to the longer one.
+      {"shahjahanpur", "chowk kotwali", "chowk_kotwali"},
+      {"shahjahanpur", "चौक कोतवाली", "chowk_kotwali"},
+      {"shahjahanpur", "thana chowk kotwali ke paas", "chowk_kotwali"},
+      {"shahjahanpur", "कोतवाली", "kotwali_shahjahanpur"},
+      {"shahjahanpur", "sadar kotwali", "kotwali_shahjahanpur"},
+      {"badaun", "kotwali budaun", "kotwali_badaun"},
   };
   for (const auto& c : cases) {
     INFO(c.district << ": " << c.said);
@@ -128,6 +135,13 @@ TEST_CASE("police stations are recognised within their district", "[match][polic
     REQUIRE(d != nullptr);
     CHECK(one(match_police_station(Utterance::of(c.said), *d)) == c.station);
   }
+}
+
+TEST_CASE("two different stations named apart still get a did-you-mean", "[match][police_station]") {
+  const District* d = ref().find_district("shahjahanpur");
+  REQUIRE(d != nullptr);
+  auto m = match_police_station(Utterance::of("kotwali ya chowk kotwali pata nahi"), *d);
+  CHECK(m.codes == std::vector<std::string>{"kotwali_shahjahanpur", "chowk_kotwali"});
 }
 
 TEST_CASE("mobile numbers are normalised to ten digits", "[match][mobile]") {
@@ -420,6 +434,76 @@ TEST_CASE("number words choose menu items in every script", "[match][menu]") {
     REQUIRE(got);
     CHECK(static_cast<int>(*got) + 1 == c.number);
   }
+}
+
+TEST_CASE("number words above ten choose rows of a long police-station list", "[match][menu]") {
+  std::vector<MenuItem> items(31);
+  for (size_t i = 0; i < items.size(); ++i) items[i].id = "item" + std::to_string(i + 1);
+  struct Case {
+    const char* said;
+    int number;
+  };
+  const Case cases[] = {
+      {"ग्यारह", 11},  {"gyarah", 11},     {"eleven", 11},  {"बारह", 12},     {"barah", 12},
+      {"तेरह", 13},    {"चौदह", 14},       {"पंद्रह", 15},   {"pandrah", 15},  {"सोलह", 16},
+      {"सत्रह", 17},   {"अठारह", 18},      {"उन्नीस", 19},   {"बीस", 20},      {"bees", 20},
+      {"twenty", 20}, {"इक्कीस", 21},      {"twenty one", 21}, {"बाईस", 22},  {"तेईस", 23},
+      {"चौबीस", 24},   {"chaubis", 24},    {"पच्चीस", 25},   {"छब्बीस", 26},    {"सत्ताईस", 27},
+      {"अट्ठाईस", 28}, {"उनतीस", 29},      {"तीस", 30},     {"tees", 30},     {"इकतीस", 31},
+      {"नंबर सत्रह", 17}, {"option twenty nine", 29}, {"२७", 27}, {"27", 27},
+  };
+  for (const auto& c : cases) {
+    INFO(c.said);
+    auto got = match_choice(Utterance::of(c.said), items, flow().numbers);
+    REQUIRE(got);
+    CHECK(static_cast<int>(*got) + 1 == c.number);
+  }
+}
+
+TEST_CASE("a number beyond the list, or words around a number word, choose nothing",
+          "[match][menu]") {
+  std::vector<MenuItem> items(12);
+  for (size_t i = 0; i < items.size(); ++i) items[i].id = "item" + std::to_string(i + 1);
+  for (const char* said : {"तेरह", "thirty", "13", "बारह बजे", "twenty one two", "eleven eleven"}) {
+    INFO(said);
+    CHECK_FALSE(match_choice(Utterance::of(said), items, flow().numbers));
+  }
+}
+
+TEST_CASE("every category keyword is found spelt as in the file and with one typo",
+          "[match][category]") {
+  // guess_categories looks keywords up by the first three or last two letters a matching
+  // word must share with them; this walks every keyword, and one-letter changes of its long
+  // first word, to show the index misses none.
+  const ReferenceData& r = ref();
+  REQUIRE(r.keywords.size() > 100);
+  size_t typos = 0;
+  for (const auto& kw : r.keywords) {
+    const std::string code = r.categories[kw.category].code;
+    auto found_with = [&](const std::vector<std::string>& words) {
+      Utterance u;
+      u.words = words;
+      auto got = guess_categories(u, r);
+      return std::find(got.begin(), got.end(), code) != got.end();
+    };
+    INFO(code << ": " << kw.words.front());
+    CHECK(found_with(kw.words));
+    const std::string& first = kw.words.front();
+    if (first.size() < 6 || kw.words.size() > 1) continue;
+    for (size_t i = 0; i < first.size(); ++i) {
+      std::string swapped = first, dropped = first, changed = first;
+      if (i + 1 < first.size()) std::swap(swapped[i], swapped[i + 1]);
+      dropped.erase(i, 1);
+      changed[i] = changed[i] == 'q' ? 'x' : 'q';
+      for (const auto& typo : {swapped, dropped, changed}) {
+        INFO("typo " << typo);
+        // Another category may share the misspelt word; then this one must at least tie.
+        CHECK(found_with({typo}));
+        ++typos;
+      }
+    }
+  }
+  CHECK(typos > 100);
 }
 
 }  // namespace nivaran::dialogs

@@ -422,6 +422,15 @@ void add_keys(std::vector<std::string>& keys, const std::string& text) {
   if (!k.empty() && std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
 }
 
+void index_keys(std::unordered_map<std::string, std::vector<size_t>>& index,
+                const std::vector<std::string>& keys, size_t at) {
+  for (std::string k : keys) {
+    k.erase(std::remove(k.begin(), k.end(), ' '), k.end());
+    auto& list = index[k];
+    if (std::find(list.begin(), list.end(), at) == list.end()) list.push_back(at);
+  }
+}
+
 }  // namespace
 
 const std::string& text_in(const LocalText& t, const std::string& lang) {
@@ -459,26 +468,51 @@ const PoliceStation* ReferenceData::find_police_station(const std::string& distr
   return nullptr;
 }
 
+std::vector<std::string> keyword_index_keys(const std::string& word, bool said) {
+  // same_word (match.cc): equal words and Hindi endings share the first three letters; one
+  // typo in a keyword of 6+ letters leaves either the first three or the last two intact, and
+  // the said word then has 5+ letters.
+  std::vector<std::string> out{"^" + word.substr(0, 3)};
+  if (word.size() >= (said ? 5u : 6u)) out.push_back("$" + word.substr(word.size() - 2));
+  return out;
+}
+
 void build_match_keys(ReferenceData& ref) {
-  for (auto& d : ref.districts) {
+  ref.district_index.clear();
+  for (size_t i = 0; i < ref.districts.size(); ++i) {
+    District& d = ref.districts[i];
     d.keys.clear();
     add_keys(d.keys, d.code);
     for (auto& [lang, name] : d.name) add_keys(d.keys, name);
     for (auto& v : d.variants) add_keys(d.keys, v);
-    for (auto& p : d.police_stations) {
+    index_keys(ref.district_index, d.keys, i);
+    d.station_index.clear();
+    for (size_t k = 0; k < d.police_stations.size(); ++k) {
+      PoliceStation& p = d.police_stations[k];
       p.keys.clear();
       add_keys(p.keys, p.code);
       for (auto& [lang, name] : p.name) add_keys(p.keys, name);
       for (auto& v : p.variants) add_keys(p.keys, v);
+      index_keys(d.station_index, p.keys, k);
     }
   }
-  for (auto& c : ref.categories) {
+  ref.keywords.clear();
+  ref.keyword_index.clear();
+  for (size_t ci = 0; ci < ref.categories.size(); ++ci) {
+    Category& c = ref.categories[ci];
     c.keyword_keys.clear();
     c.keys.clear();
     add_keys(c.keys, c.code);
     for (auto& [lang, name] : c.name) add_keys(c.keys, name);
     for (auto& [lang, name] : c.short_name) add_keys(c.keys, name);
     for (auto& k : c.keywords) add_keys(c.keyword_keys, k);
+    for (auto& k : c.keyword_keys) {
+      ReferenceData::Keyword kw{ci, split_words(k)};
+      if (kw.words.empty()) continue;
+      for (const auto& lookup : keyword_index_keys(kw.words.front(), /*said=*/false))
+        ref.keyword_index[lookup].push_back(ref.keywords.size());
+      ref.keywords.push_back(std::move(kw));
+    }
   }
 }
 

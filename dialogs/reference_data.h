@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
@@ -32,6 +33,9 @@ struct District {
   std::vector<PoliceStation> police_stations;
   std::map<std::string, LocalText> cells;  // social_media, cyber, women, nodal → desk name
   std::vector<std::string> keys;           // phonetic keys of names and variants
+  // Each station key without its spaces → indexes into police_stations (built by the loader):
+  // a name spelt exactly is found with one lookup per run of words.
+  std::unordered_map<std::string, std::vector<size_t>> station_index;
 };
 
 struct Helpline {
@@ -55,6 +59,16 @@ struct Category {
 struct ReferenceData {
   std::vector<District> districts;
   std::vector<Category> categories;
+  // Each district key without its spaces → indexes into districts (built by the loader).
+  std::unordered_map<std::string, std::vector<size_t>> district_index;
+  // Every category's keywords as words, and the index guess_categories looks them up in
+  // (keyword_index_keys of each keyword's first word → indexes into keywords).
+  struct Keyword {
+    size_t category = 0;  // index into categories
+    std::vector<std::string> words;
+  };
+  std::vector<Keyword> keywords;
+  std::unordered_map<std::string, std::vector<size_t>> keyword_index;
 
   // nullptr when the code is unknown.
   const District* find_district(const std::string& code) const;
@@ -69,6 +83,11 @@ const std::vector<std::string>& known_cells();
 // Reads both files; Status::invalid("<file>: <field path>: <problem>") on the first error.
 Result<ReferenceData> load_reference_data(const std::string& districts_path,
                                           const std::string& categories_path);
+
+// The keys under which a keyword starting with `word` is indexed (said=false), or under which
+// keywords that a said `word` may match are looked up (said=true): "^" and the first three
+// letters, and "$" and the last two for words long enough to be one typo from a long keyword.
+std::vector<std::string> keyword_index_keys(const std::string& word, bool said);
 
 // Builds the phonetic keys of names, variants and keywords; the loader calls it, tests that
 // build ReferenceData by hand call it too.

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace nivaran::dialogs {
 namespace {
@@ -201,7 +202,7 @@ std::string match_form(std::string_view utf8) {
   return to_utf8(sc.result());
 }
 
-std::string phonetic_key(std::string_view text) {
+std::string phonetic_key_uncached(std::string_view text) {
   icu::UnicodeString u = icu::UnicodeString::fromUTF8(
       icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
   bool ascii = std::all_of(text.begin(), text.end(), [](char c) { return (c & 0x80) == 0; });
@@ -247,6 +248,40 @@ std::string phonetic_key(std::string_view text) {
   return out;
 }
 
+std::string phonetic_key(std::string_view text) {
+  // Transliteration is most of a step's cost, and citizens use the same few thousand words
+  // over and over: each thread remembers the keys of the words it has seen. Words are
+  // transliterated independently (nothing in Any-Latin looks across a space), so the key of a
+  // text is the keys of its words joined; a test checks this against the whole-text result.
+  constexpr size_t kMaxCachedWords = 50'000;
+  constexpr size_t kMaxCachedWordBytes = 64;
+  thread_local std::unordered_map<std::string, std::string> cache;
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && text[i] == ' ') ++i;
+    size_t j = i;
+    while (j < text.size() && text[j] != ' ') ++j;
+    if (j == i) break;
+    const std::string_view word = text.substr(i, j - i);
+    i = j;
+    std::string key;
+    if (word.size() > kMaxCachedWordBytes) {
+      key = phonetic_key_uncached(word);
+    } else if (auto it = cache.find(std::string(word)); it != cache.end()) {
+      key = it->second;
+    } else {
+      key = phonetic_key_uncached(word);
+      if (cache.size() >= kMaxCachedWords) cache.clear();
+      cache.emplace(word, key);
+    }
+    if (key.empty()) continue;
+    if (!out.empty()) out.push_back(' ');
+    out += key;
+  }
+  return out;
+}
+
 std::vector<std::string> split_words(std::string_view text) {
   std::vector<std::string> words;
   size_t i = 0;
@@ -263,6 +298,7 @@ std::vector<std::string> split_words(std::string_view text) {
 int edit_distance(std::string_view a, std::string_view b, int limit) {
   const int la = static_cast<int>(a.size()), lb = static_cast<int>(b.size());
   if (std::abs(la - lb) > limit) return limit + 1;
+  if (limit <= 0) return a == b ? 0 : limit + 1;
   // Optimal string alignment: insert, delete, substitute, swap two neighbours.
   thread_local std::vector<int> before, prev, cur;  // reused: this runs thousands of times a step
   before.assign(lb + 1, 0);

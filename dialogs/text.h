@@ -25,7 +25,12 @@ std::string match_form(std::string_view utf8);
 // The ASCII phonetic spelling of a match_form() text: Devanagari transliterated with Hindi
 // schwa deletion, then aspiration, doubled letters and common Hinglish variants folded
 // ("chori"/"चोरी" → "cori", "bareilly"/"बरेली" → "bareli"). Words stay separated by spaces.
+// Keys of words are remembered per thread (bounded), since transliteration is slow.
 std::string phonetic_key(std::string_view match_form_text);
+
+// The same, transliterating the whole text at once with no cache; for tests that check the
+// word-by-word result against it.
+std::string phonetic_key_uncached(std::string_view match_form_text);
 
 // Words of a match_form() or phonetic_key() text.
 std::vector<std::string> split_words(std::string_view text);

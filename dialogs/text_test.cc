@@ -1,6 +1,11 @@
 #include "dialogs/text.h"
 
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "dialogs/test_fixtures.h"
 
 namespace nivaran::dialogs {
 
@@ -76,6 +81,32 @@ TEST_CASE("contains_phrase matches whole words only", "[text]") {
   CHECK(contains_phrase("mera phone chori ho gaya", "ho gaya"));
   CHECK_FALSE(contains_phrase("chorni", "chor"));
   CHECK_FALSE(contains_phrase("abc", ""));
+}
+
+TEST_CASE("phonetic_key word by word (cached) equals the whole text transliterated", "[text]") {
+  // Every string of the flow and the reference data, and sentences mixing scripts: the
+  // per-word cache must not change a single key.
+  std::vector<std::string> corpus = {
+      "मेरा नाम राम है, कल रात पीलीभीत में बस अड्डे के पास मेरा मोबाइल फ़ोन चोरी हो गया",
+      "mera phone chori ho gaya बरेली में", "कोई लड़का रोज़ परेशान करता है", "UPI se paise kat gaye",
+      "१२ नवंबर रात ९ बजे", "शाहजहाँपुर के चौक कोतवाली में", "क्षत्रिय ज्ञान श्रृंगार", "ॐ", ""};
+  std::function<void(const nlohmann::json&)> collect = [&](const nlohmann::json& j) {
+    if (j.is_string()) corpus.push_back(j.get<std::string>());
+    for (const auto& v : j) if (j.is_structured()) collect(v);
+  };
+  for (const char* file : {"dialogs/flows/grievance.json", "config/districts.json",
+                           "config/categories.json"}) {
+    std::ifstream in(testing::source_path(file));
+    collect(nlohmann::json::parse(in));
+  }
+  REQUIRE(corpus.size() > 1000);
+  for (int pass = 0; pass < 2; ++pass) {  // the second pass reads the cache
+    for (const auto& text : corpus) {
+      const std::string form = match_form(text);
+      INFO(form);
+      CHECK(phonetic_key(form) == phonetic_key_uncached(form));
+    }
+  }
 }
 
 }  // namespace nivaran::dialogs

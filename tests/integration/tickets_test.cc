@@ -433,8 +433,10 @@ TEST_CASE("the same complaint from the same mobile on another platform joins the
   auto view = w.tickets->get(kBareillyStaff, first, true).value();
   CHECK(view["history"].back()["action"] == "linked");
   CHECK(view["history"].back()["platform"] == "whatsapp");
-  // A later message on WhatsApp is added to the same ticket.
+  // A later message on WhatsApp is asked about, then added to the same ticket.
   REQUIRE(w.say("whatsapp", "919876543210", "एक बात और: चोर की फोटो मेरे पास है").ok());
+  CHECK(w.ticket(first)["citizen_messages"] == "1");
+  REQUIRE(w.say("whatsapp", "919876543210", "1").ok());
   // The linked complaint and the later message both count as the citizen's messages.
   CHECK(w.ticket(first)["citizen_messages"] == "2");
   // Another category is a new complaint.

@@ -13,9 +13,6 @@ namespace {
 
 using namespace std::chrono;
 
-size_t phrase_at(const std::vector<std::string>& tokens, size_t i, const Phrases& p) {
-  return p.key_words_at(tokens, i);
-}
 
 // Devanagari digits as ASCII, everything else untouched.
 std::string ascii_digits(const std::string& s) {
@@ -33,12 +30,6 @@ std::string ascii_digits(const std::string& s) {
     out.push_back(s[i]);
   }
   return out;
-}
-
-bool occurs(const std::vector<std::string>& tokens, const Phrases& p) {
-  for (size_t i = 0; i < tokens.size(); ++i)
-    if (phrase_at(tokens, i, p)) return true;
-  return false;
 }
 
 // The number a token states: digits, or a number word ("do", "तीन" → "tin").
@@ -68,18 +59,31 @@ std::optional<IncidentTime> parse_incident_time(const Utterance& u, const DateWo
   const sys_days today = floor<days>(local_now);
   const int now_minute = static_cast<int>(duration_cast<minutes>(local_now - today).count());
 
+  // Words that start no date phrase are not looked up again for every list of phrases.
+  std::vector<bool> may_start(t.size());
+  for (size_t i = 0; i < t.size(); ++i)
+    may_start[i] = w.first_words.empty() || w.first_words.count(t[i]) > 0;
+  auto phrase_at = [&](size_t i, const Phrases& p) -> size_t {
+    return i < t.size() && may_start[i] ? p.key_words_at(t, i) : 0;
+  };
+  auto occurs = [&](const Phrases& p) {
+    for (size_t i = 0; i < t.size(); ++i)
+      if (phrase_at(i, p)) return true;
+    return false;
+  };
+
   std::optional<sys_days> date;
   std::optional<int> hour, minute;
   std::string part;
   bool said_now = false;
 
   for (const auto& [name, phrases] : w.parts)
-    if (occurs(t, phrases)) part = name;
-  if (occurs(t, w.now)) said_now = true;
-  if (occurs(t, w.today)) date = today;
-  if (occurs(t, w.day_before_yesterday))
+    if (occurs(phrases)) part = name;
+  if (occurs(w.now)) said_now = true;
+  if (occurs(w.today)) date = today;
+  if (occurs(w.day_before_yesterday))
     date = today - days(2);
-  else if (occurs(t, w.yesterday))
+  else if (occurs(w.yesterday))
     date = today - days(1);
 
   // Numeric dates and clock times keep their separators only in the raw text.
@@ -100,16 +104,17 @@ std::optional<IncidentTime> parse_incident_time(const Utterance& u, const DateWo
     int h = std::stoi(m[2]), mi = std::stoi(m[3]);
     if (h <= 24 && mi <= 59) hour = h, minute = mi;
   }
-  auto is_pm = [&](size_t i) { return i < t.size() && phrase_at(t, i, w.pm); };
-  auto is_am = [&](size_t i) { return i < t.size() && phrase_at(t, i, w.am); };
+  auto is_pm = [&](size_t i) { return i < t.size() && phrase_at(i, w.pm); };
+  auto is_am = [&](size_t i) { return i < t.size() && phrase_at(i, w.am); };
 
   for (size_t i = 0; i < t.size(); ++i) {
     auto n = number_of(t[i], numbers);
     if (!n) {
+      if (!may_start[i]) continue;
       // "नवंबर 12", and "9:30 pm" after the clock matched above.
       if (hour && *hour < 12 && is_pm(i)) *hour += 12;
       for (const auto& [mo, names] : w.months) {
-        size_t len = phrase_at(t, i, names);
+        size_t len = phrase_at(i, names);
         if (len && i + len < t.size()) {
           auto d = number_of(t[i + len], numbers);
           if (d && *d >= 1 && *d <= 31) {
@@ -122,7 +127,7 @@ std::optional<IncidentTime> parse_incident_time(const Utterance& u, const DateWo
     }
     // 9 बजे, 7 pm, 9 baje
     if (*n <= 24 && i + 1 < t.size() &&
-        (phrase_at(t, i + 1, w.hour_marker) || is_am(i + 1) || is_pm(i + 1))) {
+        (phrase_at(i + 1, w.hour_marker) || is_am(i + 1) || is_pm(i + 1))) {
       if (!hour || minute.value_or(0) == 0) {
         hour = *n;
         minute = 0;
@@ -132,13 +137,13 @@ std::optional<IncidentTime> parse_incident_time(const Utterance& u, const DateWo
       continue;
     }
     // 3 दिन पहले
-    if (i + 1 < t.size() && phrase_at(t, i + 1, w.days_ago) && *n <= 366) {
+    if (i + 1 < t.size() && phrase_at(i + 1, w.days_ago) && *n <= 366) {
       date = today - days(*n);
       continue;
     }
     // 12 नवंबर, 12 nov 2026
     for (const auto& [mo, names] : w.months) {
-      size_t len = i + 1 < t.size() ? phrase_at(t, i + 1, names) : 0;
+      size_t len = i + 1 < t.size() ? phrase_at(i + 1, names) : 0;
       if (!len || *n < 1 || *n > 31) continue;
       year y = year_month_day{today}.year();
       if (i + 1 + len < t.size()) {

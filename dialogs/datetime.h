@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_set>
 
 #include "dialogs/match.h"
 
@@ -18,6 +19,9 @@ struct DateWords {
   Phrases now, today, yesterday, day_before_yesterday, days_ago, hour_marker, am, pm;
   std::map<std::string, Phrases> parts;  // morning, afternoon, evening, night → words
   std::map<int, Phrases> months;         // 1..12 → names
+  // The first words (keys) of all the above, so that words that start none are skipped.
+  // Built by the flow loader; when empty every word is looked at.
+  std::unordered_set<std::string> first_words;
 };
 
 struct IncidentTime {

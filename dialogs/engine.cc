@@ -347,7 +347,7 @@ bool Turn::writes_english(const Utterance& u) const {
       std::find(flow_.languages.begin(), flow_.languages.end(), "en") == flow_.languages.end())
     return false;
   std::set<std::string> seen;
-  for (const auto& w : split_words(u.form))
+  for (const auto& w : u.form_words)
     if (std::find(flow_.english_markers.forms.begin(), flow_.english_markers.forms.end(), w) !=
         flow_.english_markers.forms.end())
       seen.insert(w);
@@ -393,11 +393,14 @@ bool Turn::extract_story(const Utterance& u, const InboundMessage& m) {
     return false;
   };
   std::vector<std::pair<std::string, std::string>> stations;  // (district, station)
-  for (const auto& d : ref_.districts) {
-    if (slots.contains("district") && slots["district"] != d.code) continue;
-    NameMatch pm = match_police_station(u, d, /*exact_only=*/true);
+  if (const District* d = slots.contains("district")
+                              ? ref_.find_district(slot_string(slots, "district"))
+                              : nullptr) {
+    NameMatch pm = match_police_station(u, *d, /*exact_only=*/true);
     if (pm.exact)
-      for (const auto& code : pm.codes) stations.emplace_back(d.code, code);
+      for (const auto& code : pm.codes) stations.emplace_back(d->code, code);
+  } else if (!slots.contains("district")) {
+    stations = find_police_stations(u, ref_);
   }
   if (stations.size() == 1 &&
       (station_spoken_of || !common_word(stations.front().first, stations.front().second))) {
@@ -413,11 +416,12 @@ bool Turn::extract_story(const Utterance& u, const InboundMessage& m) {
     slots["incident_time"] = value;
     understood = true;
   }
+  const std::string cleaned = clean_text(m.text);
   // "Tilhar bazar", "बारादरी इलाके", "स्टेशन रोड": a name followed by a place word.
   if (!slots.contains("place")) {
     const std::vector<std::string>& keys = u.words;
-    const std::vector<std::string> forms = split_words(u.form);
-    const std::vector<std::string> raw = split_words(clean_text(m.text));
+    const std::vector<std::string>& forms = u.form_words;
+    const std::vector<std::string> raw = split_words(cleaned);
     // Show the citizen's own spelling when the words line up, else the folded form.
     const std::vector<std::string>& shown = raw.size() == forms.size() ? raw : forms;
     auto is_one_of = [](const Phrases& p, const std::string& key) {
@@ -444,10 +448,9 @@ bool Turn::extract_story(const Utterance& u, const InboundMessage& m) {
   // phone chori ho gaya") still gets the description question, which asks for details.
   for (const auto& [id, n] : flow_.nodes) {
     if (n.type != "input" || n.input != "text") continue;
-    std::string text = clean_text(m.text);
-    if (split_words(u.form).size() >= kStoryWords &&
-        static_cast<int>(utf8_length(text)) >= n.min_length) {
-      slots[n.slot] = text;
+    if (u.form_words.size() >= kStoryWords &&
+        static_cast<int>(utf8_length(cleaned)) >= n.min_length) {
+      slots[n.slot] = cleaned;
       understood = true;
     }
     break;
@@ -844,7 +847,7 @@ bool Turn::answer_input(const Node& n, const Utterance& u, const InboundMessage&
     }
     std::vector<std::string> guesses = guess_categories(u, ref_);
     // The story told in answer to "what is it about?" answers the later questions too.
-    if (split_words(u.form).size() >= 5) extract_story(u, m);
+    if (u.form_words.size() >= 5) extract_story(u, m);
     if (guesses.size() == 1) {
       ask_guess(guesses.front());
       return true;

@@ -359,6 +359,16 @@ Result<Flow> load_flow(const std::string& path) {
     for (const auto& [lang, t] : labels) names.push_back(t);
     f.field_names[slot] = Phrases::of(names);
   }
+  auto first_words_of = [&f](const Phrases& p) {
+    for (const auto& words : p.key_words)
+      if (!words.empty()) f.dates.first_words.insert(words.front());
+  };
+  for (const Phrases* p : {&f.dates.now, &f.dates.today, &f.dates.yesterday,
+                           &f.dates.day_before_yesterday, &f.dates.days_ago, &f.dates.hour_marker,
+                           &f.dates.am, &f.dates.pm})
+    first_words_of(*p);
+  for (const auto& [part, p] : f.dates.parts) first_words_of(p);
+  for (const auto& [month, p] : f.dates.months) first_words_of(p);
   for (const auto& [name, texts] : f.messages) {
     std::vector<std::string> names;
     for (const auto& [lang, t] : texts)

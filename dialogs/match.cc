@@ -12,6 +12,12 @@ namespace {
 
 constexpr size_t kMaxRun = 6;  // names of up to six words
 
+// A run of consecutive words of a key ("prem nagar"), also spelt joined ("premnagar").
+struct WordRun {
+  std::string spaced, joined;
+  size_t start = 0, len = 0;  // which words
+};
+
 std::vector<WordRun> make_runs(const std::vector<std::string>& words) {
   std::vector<WordRun> out;
   for (size_t len = 1; len <= kMaxRun; ++len) {
@@ -58,7 +64,6 @@ Utterance Utterance::of(const std::string& text, const std::string& button) {
   u.button = button;
   u.words = split_words(u.key);
   u.form_words = split_words(u.form);
-  u.runs = make_runs(u.words);
   return u;
 }
 
@@ -104,7 +109,7 @@ std::optional<int> match_number(const Utterance& u, const NumberWords& numbers) 
   // Drop filler words in front ("option 2", "नंबर २", "no. 3").
   size_t start = 0;
   while (start + 1 < words.size()) {
-    Utterance w{words[start], words[start], words[start], "", {words[start]}, {words[start]}, {}};
+    Utterance w{words[start], words[start], words[start], "", {words[start]}, {words[start]}};
     if (!numbers.fillers.equals(w)) break;
     ++start;
   }
@@ -162,10 +167,10 @@ struct Found {
   int distance = INT_MAX;
   std::vector<std::pair<size_t, size_t>> spans;  // (start, len) of each run at that distance
 
-  void offer(int d, const WordRun& w) {
+  void offer(int d, size_t start, size_t len) {
     if (d > distance) return;
     if (d < distance) distance = d, spans.clear();
-    spans.emplace_back(w.start, w.len);
+    spans.emplace_back(start, len);
   }
   // Every run this name was found in lies inside a longer run where `o` was found.
   bool inside(const Found& o) const {
@@ -187,41 +192,64 @@ void offer_close_runs(const std::vector<WordRun>& runs, const std::string& key, 
   for (const auto& w : runs) {
     if (w.len < lo || w.len > hi) continue;
     int d = std::min(edit_distance(w.spaced, key, budget), edit_distance(w.joined, key, budget));
-    if (d <= budget) f.offer(d, w);
+    if (d <= budget) f.offer(d, w.start, w.len);
   }
 }
 
-// Exact spellings are looked up (one hash lookup per run of words); only when none is found,
-// and typos are allowed, is every name compared with every run.
-template <typename T>
-NameMatch best_names(const Utterance& u, const std::vector<T>& things,
-                     const std::unordered_map<std::string, std::vector<size_t>>& index,
-                     bool exact_only) {
-  NameMatch m;
-  if (u.runs.empty()) return m;
-  std::vector<Found> found(things.size());
+// The things named in the utterance, closest first: exact spellings are looked up (one hash
+// lookup per run of words); only when none is found, and typos are allowed, is every name
+// (keys_of(i)) compared with every run. A name inside a longer name found in the same words
+// yields to it. `distance` receives the best distance.
+template <typename KeysOf>
+std::vector<size_t> best_things(const Utterance& u, size_t count, const NameIndex& index,
+                                bool exact_only, KeysOf keys_of, int& distance) {
+  std::vector<size_t> out;
+  if (u.words.empty()) return out;
+  std::vector<Found> found(count);
   bool any_exact = false;
-  for (const auto& w : u.runs) {
-    auto it = index.find(w.joined);
-    if (it == index.end()) continue;
-    for (size_t i : it->second) found[i].offer(0, w);
-    any_exact = true;
+  std::string joined;  // the run's words without spaces, grown one word at a time
+  for (size_t start = 0; start < u.words.size(); ++start) {
+    joined.clear();
+    for (size_t len = 1; len <= kMaxRun && start + len <= u.words.size(); ++len) {
+      joined += u.words[start + len - 1];
+      if (joined.size() > index.longest) break;
+      if (joined.size() >= 2 && !index.starts.test(NameIndex::start_of(joined))) break;
+      auto it = index.things.find(joined);
+      if (it == index.things.end()) continue;
+      for (size_t i : it->second) found[i].offer(0, start, len);
+      any_exact = true;
+    }
   }
-  if (!any_exact && !exact_only)
-    for (size_t i = 0; i < things.size(); ++i)
-      for (const auto& k : things[i].keys) offer_close_runs(u.runs, k, found[i]);
+  if (!any_exact && !exact_only) {
+    const std::vector<WordRun> runs = make_runs(u.words);
+    for (size_t i = 0; i < count; ++i)
+      for (const auto& k : keys_of(i)) offer_close_runs(runs, k, found[i]);
+  }
   int best = INT_MAX;
   for (const auto& f : found) best = std::min(best, f.distance);
-  if (best == INT_MAX) return m;
-  for (size_t i = 0; i < things.size(); ++i) {
+  if (best == INT_MAX) return out;
+  for (size_t i = 0; i < count; ++i) {
     if (found[i].distance != best) continue;
     bool covered = false;  // by a longer name found at the same distance
-    for (size_t j = 0; j < things.size() && !covered; ++j)
+    for (size_t j = 0; j < count && !covered; ++j)
       covered = j != i && found[j].distance == best && found[i].inside(found[j]);
-    if (!covered) m.codes.push_back(things[i].code);
+    if (!covered) out.push_back(i);
   }
-  m.exact = best == 0;
-  m.distance = best;
+  distance = best;
+  return out;
+}
+
+template <typename T>
+NameMatch best_names(const Utterance& u, const std::vector<T>& things, const NameIndex& index,
+                     bool exact_only) {
+  NameMatch m;
+  for (size_t i : best_things(
+           u, things.size(), index, exact_only,
+           [&](size_t k) -> const std::vector<std::string>& { return things[k].keys; },
+           m.distance))
+    m.codes.push_back(things[i].code);
+  m.exact = !m.codes.empty() && m.distance == 0;
+  if (m.codes.empty()) m.distance = 0;
   return m;
 }
 
@@ -240,6 +268,21 @@ NameMatch match_police_station(const Utterance& u, const District& district, boo
   }
   // Several "kotwali" stations exist across the range, but only one per district.
   return best_names(u, district.police_stations, district.station_index, exact_only);
+}
+
+std::vector<std::pair<std::string, std::string>> find_police_stations(const Utterance& u,
+                                                                      const ReferenceData& ref) {
+  std::vector<std::pair<std::string, std::string>> out;
+  int distance = 0;
+  auto keys_of = [&](size_t i) -> const std::vector<std::string>& {
+    return ref.districts[ref.stations[i].first].police_stations[ref.stations[i].second].keys;
+  };
+  for (size_t i : best_things(u, ref.stations.size(), ref.station_index, /*exact_only=*/true,
+                              keys_of, distance)) {
+    const District& d = ref.districts[ref.stations[i].first];
+    out.emplace_back(d.code, d.police_stations[ref.stations[i].second].code);
+  }
+  return out;
 }
 
 namespace {
@@ -267,8 +310,10 @@ std::vector<std::string> guess_categories(const Utterance& u, const ReferenceDat
   // word must share with them (keyword_index_keys).
   std::vector<bool> counted(ref.keywords.size(), false);
   std::vector<int> score(ref.categories.size(), 0);
+  std::vector<std::string> lookups;
   for (size_t i = 0; i < u.words.size(); ++i) {
-    for (const auto& lookup : keyword_index_keys(u.words[i], /*said=*/true)) {
+    keyword_index_keys(u.words[i], /*said=*/true, lookups);
+    for (const auto& lookup : lookups) {
       auto it = ref.keyword_index.find(lookup);
       if (it == ref.keyword_index.end()) continue;
       for (size_t k : it->second) {

@@ -12,12 +12,6 @@
 
 namespace nivaran::dialogs {
 
-// A run of consecutive words of a key ("prem nagar"), also spelt joined ("premnagar").
-struct WordRun {
-  std::string spaced, joined;
-  size_t start = 0, len = 0;  // which words
-};
-
 // One message, prepared for matching.
 struct Utterance {
   std::string raw;                      // as typed
@@ -26,7 +20,6 @@ struct Utterance {
   std::string button;                   // pressed option id, if any
   std::vector<std::string> words;       // the words of `key`
   std::vector<std::string> form_words;  // the words of `form`
-  std::vector<WordRun> runs;            // runs of 1..6 of `words`, where names are looked for
 
   static Utterance of(const std::string& text, const std::string& button = "");
   bool empty() const { return form.empty() && button.empty(); }
@@ -89,6 +82,11 @@ NameMatch match_district(const Utterance& u, const ReferenceData& ref, bool exac
 // Finds one of the district's police stations named in the utterance.
 NameMatch match_police_station(const Utterance& u, const District& district,
                                bool exact_only = false);
+
+// Police stations of any district spelt exactly in the utterance, as (district, station)
+// codes; for a story that names no district.
+std::vector<std::pair<std::string, std::string>> find_police_stations(const Utterance& u,
+                                                                      const ReferenceData& ref);
 
 // Categories suggested by keywords in free text, best first (ties all listed); empty when
 // nothing suggests any.

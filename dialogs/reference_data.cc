@@ -422,15 +422,6 @@ void add_keys(std::vector<std::string>& keys, const std::string& text) {
   if (!k.empty() && std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
 }
 
-void index_keys(std::unordered_map<std::string, std::vector<size_t>>& index,
-                const std::vector<std::string>& keys, size_t at) {
-  for (std::string k : keys) {
-    k.erase(std::remove(k.begin(), k.end(), ' '), k.end());
-    auto& list = index[k];
-    if (std::find(list.begin(), list.end(), at) == list.end()) list.push_back(at);
-  }
-}
-
 }  // namespace
 
 const std::string& text_in(const LocalText& t, const std::string& lang) {
@@ -468,36 +459,51 @@ const PoliceStation* ReferenceData::find_police_station(const std::string& distr
   return nullptr;
 }
 
-std::vector<std::string> keyword_index_keys(const std::string& word, bool said) {
+void NameIndex::add(const std::vector<std::string>& keys, size_t thing) {
+  for (std::string k : keys) {
+    k.erase(std::remove(k.begin(), k.end(), ' '), k.end());
+    auto& list = things[k];
+    if (std::find(list.begin(), list.end(), thing) == list.end()) list.push_back(thing);
+    longest = std::max(longest, k.size());
+    starts.set(start_of(k));
+  }
+}
+
+void keyword_index_keys(const std::string& word, bool said, std::vector<std::string>& keys) {
   // same_word (match.cc): equal words and Hindi endings share the first three letters; one
   // typo in a keyword of 6+ letters leaves either the first three or the last two intact, and
   // the said word then has 5+ letters.
-  std::vector<std::string> out{"^" + word.substr(0, 3)};
-  if (word.size() >= (said ? 5u : 6u)) out.push_back("$" + word.substr(word.size() - 2));
-  return out;
+  keys.resize(word.size() >= (said ? 5u : 6u) ? 2 : 1);
+  keys[0].assign("^").append(word, 0, 3);
+  if (keys.size() == 2) keys[1].assign("$").append(word, word.size() - 2, 2);
 }
 
 void build_match_keys(ReferenceData& ref) {
-  ref.district_index.clear();
+  ref.district_index = {};
+  ref.station_index = {};
+  ref.stations.clear();
   for (size_t i = 0; i < ref.districts.size(); ++i) {
     District& d = ref.districts[i];
     d.keys.clear();
     add_keys(d.keys, d.code);
     for (auto& [lang, name] : d.name) add_keys(d.keys, name);
     for (auto& v : d.variants) add_keys(d.keys, v);
-    index_keys(ref.district_index, d.keys, i);
-    d.station_index.clear();
+    ref.district_index.add(d.keys, i);
+    d.station_index = {};
     for (size_t k = 0; k < d.police_stations.size(); ++k) {
       PoliceStation& p = d.police_stations[k];
       p.keys.clear();
       add_keys(p.keys, p.code);
       for (auto& [lang, name] : p.name) add_keys(p.keys, name);
       for (auto& v : p.variants) add_keys(p.keys, v);
-      index_keys(d.station_index, p.keys, k);
+      d.station_index.add(p.keys, k);
+      ref.station_index.add(p.keys, ref.stations.size());
+      ref.stations.emplace_back(i, k);
     }
   }
   ref.keywords.clear();
   ref.keyword_index.clear();
+  std::vector<std::string> lookups;
   for (size_t ci = 0; ci < ref.categories.size(); ++ci) {
     Category& c = ref.categories[ci];
     c.keyword_keys.clear();
@@ -509,8 +515,8 @@ void build_match_keys(ReferenceData& ref) {
     for (auto& k : c.keyword_keys) {
       ReferenceData::Keyword kw{ci, split_words(k)};
       if (kw.words.empty()) continue;
-      for (const auto& lookup : keyword_index_keys(kw.words.front(), /*said=*/false))
-        ref.keyword_index[lookup].push_back(ref.keywords.size());
+      keyword_index_keys(kw.words.front(), /*said=*/false, lookups);
+      for (const auto& lookup : lookups) ref.keyword_index[lookup].push_back(ref.keywords.size());
       ref.keywords.push_back(std::move(kw));
     }
   }

@@ -3,6 +3,7 @@
 // config/categories.json, which the range office edits; every error names file and field.
 #pragma once
 
+#include <bitset>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -17,6 +18,20 @@ using LocalText = std::map<std::string, std::string>;
 
 // The text in `lang`, else Hindi, else any; empty when there is none.
 const std::string& text_in(const LocalText& t, const std::string& lang);
+
+// Names spelt exactly: each phonetic key without its spaces → the things it names (indexes
+// into a list). Built by the loader; a name is then found with a lookup per run of words.
+struct NameIndex {
+  std::unordered_map<std::string, std::vector<size_t>> things;
+  size_t longest = 0;  // the longest key in bytes: longer runs of words need no lookup
+  // The first two letters of every key: a run of words starting otherwise names nothing.
+  std::bitset<65536> starts;
+  static size_t start_of(const std::string& key) {
+    return key.size() < 2 ? 0 : static_cast<unsigned char>(key[0]) << 8 | static_cast<unsigned char>(key[1]);
+  }
+
+  void add(const std::vector<std::string>& keys, size_t thing);
+};
 
 struct PoliceStation {
   std::string code;
@@ -33,9 +48,7 @@ struct District {
   std::vector<PoliceStation> police_stations;
   std::map<std::string, LocalText> cells;  // social_media, cyber, women, nodal → desk name
   std::vector<std::string> keys;           // phonetic keys of names and variants
-  // Each station key without its spaces → indexes into police_stations (built by the loader):
-  // a name spelt exactly is found with one lookup per run of words.
-  std::unordered_map<std::string, std::vector<size_t>> station_index;
+  NameIndex station_index;  // → police_stations
 };
 
 struct Helpline {
@@ -59,8 +72,9 @@ struct Category {
 struct ReferenceData {
   std::vector<District> districts;
   std::vector<Category> categories;
-  // Each district key without its spaces → indexes into districts (built by the loader).
-  std::unordered_map<std::string, std::vector<size_t>> district_index;
+  NameIndex district_index;                         // → districts
+  std::vector<std::pair<size_t, size_t>> stations;  // every (district, police station)
+  NameIndex station_index;                          // → stations, the whole range at once
   // Every category's keywords as words, and the index guess_categories looks them up in
   // (keyword_index_keys of each keyword's first word → indexes into keywords).
   struct Keyword {
@@ -87,7 +101,7 @@ Result<ReferenceData> load_reference_data(const std::string& districts_path,
 // The keys under which a keyword starting with `word` is indexed (said=false), or under which
 // keywords that a said `word` may match are looked up (said=true): "^" and the first three
 // letters, and "$" and the last two for words long enough to be one typo from a long keyword.
-std::vector<std::string> keyword_index_keys(const std::string& word, bool said);
+void keyword_index_keys(const std::string& word, bool said, std::vector<std::string>& keys);
 
 // Builds the phonetic keys of names, variants and keywords; the loader calls it, tests that
 // build ReferenceData by hand call it too.

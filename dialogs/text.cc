@@ -4,6 +4,8 @@
 #include <unicode/translit.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
+#include <unicode/utf16.h>
+#include <unicode/utf8.h>
 
 #include <algorithm>
 #include <memory>
@@ -20,6 +22,9 @@ icu::UnicodeString nfc(std::string_view utf8) {
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* n = icu::Normalizer2::getNFCInstance(status);
   if (U_FAILURE(status)) return u;
+  // Most text arrives in NFC already: check before copying.
+  if (n->spanQuickCheckYes(u, status) == u.length() && U_SUCCESS(status)) return u;
+  status = U_ZERO_ERROR;
   icu::UnicodeString out = n->normalize(u, status);
   return U_FAILURE(status) ? u : out;
 }
@@ -30,25 +35,44 @@ std::string to_utf8(const icu::UnicodeString& u) {
   return s;
 }
 
-// Appends code points, turning any white space run into one space and dropping leading and
-// trailing space.
+// Appends code points as UTF-8, turning any white space run into one space and dropping
+// leading and trailing space.
 class SpaceCollapser {
  public:
   void add(UChar32 c) {
     if (u_isUWhiteSpace(c) || c == 0x200B) {
-      pending_space_ = !out_.isEmpty();
+      pending_space_ = !out_.empty();
       return;
     }
-    if (pending_space_) out_.append(static_cast<UChar32>(' '));
+    if (pending_space_) out_.push_back(' ');
     pending_space_ = false;
-    out_.append(c);
+    if (c < 0x80) {
+      out_.push_back(static_cast<char>(c));
+      return;
+    }
+    char buf[U8_MAX_LENGTH];
+    int32_t len = 0;
+    U8_APPEND_UNSAFE(buf, len, c);
+    out_.append(buf, static_cast<size_t>(len));
   }
-  icu::UnicodeString& result() { return out_; }
+  std::string& result() { return out_; }
 
  private:
-  icu::UnicodeString out_;
+  std::string out_;
   bool pending_space_ = false;
 };
+
+// Calls f(code point) for each code point of u.
+template <typename F>
+void for_each_code_point(const icu::UnicodeString& u, F f) {
+  const char16_t* p = u.getBuffer();
+  const int32_t n = u.length();
+  for (int32_t i = 0; i < n;) {
+    UChar32 c;
+    U16_NEXT(p, i, n, c);
+    f(c);
+  }
+}
 
 // One "Any-Latin; Latin-ASCII" transliterator per thread: creating one parses rule files
 // (milliseconds), cloning the process-wide prototype is cheap, and instances are not
@@ -181,25 +205,24 @@ std::string fold_word(std::string w) {
 std::string clean_text(std::string_view utf8) {
   icu::UnicodeString u = nfc(utf8);
   SpaceCollapser sc;
-  for (int32_t i = 0; i < u.length(); i = u.moveIndex32(i, 1)) sc.add(u.char32At(i));
-  return to_utf8(sc.result());
+  for_each_code_point(u, [&sc](UChar32 c) { sc.add(c); });
+  return std::move(sc.result());
 }
 
 std::string match_form(std::string_view utf8) {
   icu::UnicodeString u = nfc(utf8);
   u.foldCase();
   SpaceCollapser sc;
-  for (int32_t i = 0; i < u.length(); i = u.moveIndex32(i, 1)) {
-    UChar32 c = u.char32At(i);
+  for_each_code_point(u, [&sc](UChar32 c) {
     if (c >= 0x966 && c <= 0x96F) c = '0' + (c - 0x966);
     if (c == 0x901) c = 0x902;
-    if (c == 0x200C || c == 0x200D || c == 0xFE0F) continue;
+    if (c == 0x200C || c == 0x200D || c == 0xFE0F) return;
     int8_t type = u_charType(c);
     bool punct = u_ispunct(c) || type == U_MATH_SYMBOL || type == U_CURRENCY_SYMBOL ||
                  type == U_MODIFIER_SYMBOL || type == U_OTHER_SYMBOL;
     sc.add(punct ? static_cast<UChar32>(' ') : c);
-  }
-  return to_utf8(sc.result());
+  });
+  return std::move(sc.result());
 }
 
 std::string phonetic_key_uncached(std::string_view text) {
@@ -255,7 +278,11 @@ std::string phonetic_key(std::string_view text) {
   // text is the keys of its words joined; a test checks this against the whole-text result.
   constexpr size_t kMaxCachedWords = 50'000;
   constexpr size_t kMaxCachedWordBytes = 64;
-  thread_local std::unordered_map<std::string, std::string> cache;
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view v) const { return std::hash<std::string_view>{}(v); }
+  };
+  thread_local std::unordered_map<std::string, std::string, Hash, std::equal_to<>> cache;
   std::string out;
   size_t i = 0;
   while (i < text.size()) {
@@ -268,7 +295,7 @@ std::string phonetic_key(std::string_view text) {
     std::string key;
     if (word.size() > kMaxCachedWordBytes) {
       key = phonetic_key_uncached(word);
-    } else if (auto it = cache.find(std::string(word)); it != cache.end()) {
+    } else if (auto it = cache.find(word); it != cache.end()) {
       key = it->second;
     } else {
       key = phonetic_key_uncached(word);

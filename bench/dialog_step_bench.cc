@@ -64,6 +64,19 @@ void BM_StoryInOneMessage(benchmark::State& state) {
            "मेरा नाम राम है, कल रात पीलीभीत में बस अड्डे के पास मेरा मोबाइल फ़ोन चोरी हो गया");
 }
 
+void BM_StoryHinglish(benchmark::State& state) {
+  run_step(state, {},
+           "kal raat 9 baje shahjahanpur mein chowk kotwali ke paas mera mobile chori ho gaya, "
+           "please madad kijiye");
+}
+void BM_TextAfterFiling(benchmark::State& state) {
+  run_step(state,
+           {"नमस्ते", "1", "बरेली", "पता नहीं", "किला पुल के पास", "कल रात 11 बजे",
+            "कल रात मेरी मोटरसाइकिल घर के बाहर से चोरी हो गई", "राम कुमार", "9876543210", "हाँ",
+            "हाँ"},
+           "मैं बताना भूल गया, बाइक का नंबर UP25 AB 1234 है");
+}
+
 }  // namespace
 
 BENCHMARK(BM_Greeting)->Repetitions(5)->ReportAggregatesOnly(true);
@@ -71,4 +84,6 @@ BENCHMARK(BM_MenuChoiceDevanagariDigit)->Repetitions(5)->ReportAggregatesOnly(tr
 BENCHMARK(BM_DistrictWithTypo)->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_Mobile)->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_StoryInOneMessage)->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_StoryHinglish)->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_TextAfterFiling)->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK_MAIN();

@@ -87,12 +87,12 @@ std::optional<IncidentTime> parse_incident_time(const Utterance& u, const DateWo
     date = today - days(1);
 
   // Numeric dates and clock times keep their separators only in the raw text.
-  const std::string raw = ascii_digits(u.raw);
+  const bool separated = u.raw.find_first_of("/.-:") != std::string::npos;
+  const std::string raw = separated ? ascii_digits(u.raw) : std::string();
   std::smatch m;
   static const std::regex kDate(
       R"((^|[^0-9])([0-9]{1,2})[/.\-]([0-9]{1,2})(?:[/.\-]([0-9]{2,4}))?($|[^0-9:]))");
   static const std::regex kClock(R"((^|[^0-9])([0-9]{1,2}):([0-9]{2})($|[^0-9]))");
-  const bool separated = raw.find_first_of("/.-:") != std::string::npos;
   if (separated && std::regex_search(raw, m, kDate)) {
     int d = std::stoi(m[2]), mo = std::stoi(m[3]);
     year y = year_month_day{today}.year();

@@ -348,9 +348,7 @@ bool Turn::writes_english(const Utterance& u) const {
     return false;
   std::set<std::string> seen;
   for (const auto& w : u.form_words)
-    if (std::find(flow_.english_markers.forms.begin(), flow_.english_markers.forms.end(), w) !=
-        flow_.english_markers.forms.end())
-      seen.insert(w);
+    if (flow_.english_markers.has_form(w)) seen.insert(w);
   return seen.size() >= 2;
 }
 
@@ -421,15 +419,17 @@ bool Turn::extract_story(const Utterance& u, const InboundMessage& m) {
   if (!slots.contains("place")) {
     const std::vector<std::string>& keys = u.words;
     const std::vector<std::string>& forms = u.form_words;
-    const std::vector<std::string> raw = split_words(cleaned);
+    std::vector<std::string> raw;  // split only when a place is found
     // Show the citizen's own spelling when the words line up, else the folded form.
-    const std::vector<std::string>& shown = raw.size() == forms.size() ? raw : forms;
-    auto is_one_of = [](const Phrases& p, const std::string& key) {
-      return std::find(p.keys.begin(), p.keys.end(), key) != p.keys.end();
+    auto shown_words = [&]() -> const std::vector<std::string>& {
+      if (raw.empty()) raw = split_words(cleaned);
+      return raw.size() == forms.size() ? raw : forms;
     };
+    auto is_one_of = [](const Phrases& p, const std::string& key) { return p.has_key(key); };
     for (size_t i = 0; i < keys.size() && keys.size() == forms.size(); ++i) {
       if (!is_one_of(flow_.place_words, keys[i])) continue;
       std::string place;
+      const std::vector<std::string>& shown = shown_words();
       if (i + 2 < keys.size() && is_one_of(flow_.place_markers, keys[i + 1] + " " + keys[i + 2])) {
         place = shown[i] + " " + shown[i + 1] + " " + shown[i + 2];  // "स्कूल के बाहर"
       } else if (i > 0 && !is_one_of(flow_.not_place_names, keys[i - 1])) {

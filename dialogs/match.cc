@@ -78,16 +78,14 @@ Phrases Phrases::of(const std::vector<std::string>& phrases) {
     p.form_words.push_back(split_words(p.forms.back()));
     p.key_words.push_back(split_words(p.keys.back()));
     p.by_first_form[p.form_words.back().front()].push_back(at);
+    p.form_set.insert(p.forms.back());
+    if (!p.keys.back().empty()) p.key_set.insert(p.keys.back());
     if (!p.key_words.back().empty()) p.by_first_key[p.key_words.back().front()].push_back(at);
   }
   return p;
 }
 
-bool Phrases::equals(const Utterance& u) const {
-  for (size_t i = 0; i < forms.size(); ++i)
-    if (u.form == forms[i] || (!keys[i].empty() && u.key == keys[i])) return true;
-  return false;
-}
+bool Phrases::equals(const Utterance& u) const { return has_form(u.form) || has_key(u.key); }
 
 size_t Phrases::key_words_at(const std::vector<std::string>& words, size_t i) const {
   if (i >= words.size()) return 0;

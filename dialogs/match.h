@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "dialogs/reference_data.h"
@@ -33,12 +34,15 @@ struct Phrases {
   // First word → the phrases starting with it, in either form: occurs_in looks up each word
   // of the utterance instead of searching it for every phrase.
   std::unordered_map<std::string, std::vector<size_t>> by_first_form, by_first_key;
+  std::unordered_set<std::string> form_set, key_set;  // every form and every non-empty key
 
   static Phrases of(const std::vector<std::string>& phrases);
   // Number of words of the longest phrase whose key starts at words[i] (words of a key), or 0.
   size_t key_words_at(const std::vector<std::string>& words, size_t i) const;
   // The whole utterance is one of the phrases (in either form).
   bool equals(const Utterance& u) const;
+  bool has_form(const std::string& form) const { return form_set.count(form) > 0; }
+  bool has_key(const std::string& key) const { return key_set.count(key) > 0; }
   // One of the phrases occurs in the utterance on word boundaries.
   bool occurs_in(const Utterance& u) const;
   bool empty() const { return forms.empty(); }

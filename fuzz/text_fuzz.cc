@@ -86,6 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(is_utf8(form) && spaced_once(form), "match_form: not clean");
   const std::string key = phonetic_key(form);
   check_key(key, "phonetic_key(match_form)");
+  check(key == phonetic_key_uncached(form), "phonetic_key: the per-word cache changed the key");
   check_key(phonetic_key(s), "phonetic_key(raw)");
   for (const auto& w : split_words(form)) check(!w.empty() && w.find(' ') == std::string::npos,
                                                 "split_words: bad word");

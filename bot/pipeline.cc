@@ -184,6 +184,19 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
     json j = json::parse(loaded.session_json, nullptr, false);
     if (!j.is_discarded()) session = j.get<dialogs::Session>();
   }
+  // A closed ticket takes no more messages: what the citizen writes next is a new complaint,
+  // not something to add to it. (Only conversations that filed a ticket pay this read.)
+  if (!session.open_ticket.empty()) {
+    auto fields = store_.ticket_fields(session.open_ticket, {"status"});
+    if (!fields.ok()) return fields.status();
+    auto it = fields->find("status");
+    if (it != fields->end() && it->second == "closed") {
+      session.open_ticket.clear();
+      session.held.clear();
+      if (session.pending == "attach_or_new" || session.pending == "attaching")
+        session.pending.clear();
+    }
+  }
   dialogs::StepContext ctx{.now_ms = now,
                            .fresh_episode = make_unique_id(now),
                            .utc_offset_minutes = options_.utc_offset_minutes};

@@ -385,9 +385,8 @@ bool Turn::extract_story(const Utterance& u, const InboundMessage& m) {
   auto common_word = [this](const std::string& district, const std::string& code) {
     const PoliceStation* ps = ref_.find_police_station(district, code);
     if (!ps) return false;
-    const auto& common = flow_.common_word_stations.keys;
     for (const auto& k : ps->keys)  // the keys of its names and variants
-      if (std::find(common.begin(), common.end(), k) != common.end()) return true;
+      if (flow_.common_word_stations.has_key(k)) return true;
     return false;
   };
   std::vector<std::pair<std::string, std::string>> stations;  // (district, station)

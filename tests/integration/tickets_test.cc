@@ -289,6 +289,34 @@ TEST_CASE("the citizen's answer to the satisfaction question closes or reopens t
   CHECK(w.ticket(third)["status"] == "resolved");
 }
 
+TEST_CASE("after filing, a text is asked about; once the ticket is closed it starts a new "
+          "complaint", "[tickets][redis][sessions]") {
+  World w;
+  std::string ref = w.file("telegram", "c1", "1", "बरेली", "9876543210");
+  REQUIRE_FALSE(ref.empty());
+  auto asked = w.say("telegram", "c1", "बाइक का नंबर UP25 AB 1234 है");
+  REQUIRE(asked.ok());
+  REQUIRE_FALSE(asked->replies.empty());
+  CHECK(asked->replies.back().text.find(ref) != std::string::npos);
+  REQUIRE(asked->replies.back().options.size() == 2);
+  CHECK(asked->replies.back().options[0].id == "cmd:attach");
+  CHECK(w.ticket(ref)["citizen_messages"].empty());  // not added before the citizen says so
+  REQUIRE(w.say("telegram", "c1", "", "cmd:attach").ok());
+  CHECK(w.ticket(ref)["citizen_messages"] == "1");
+
+  REQUIRE(w.tickets->set_status(kBareillyStaff, ref, "resolved", "").ok());
+  REQUIRE(w.say("telegram", "c1", "हाँ").ok());  // satisfied: closed
+  REQUIRE(w.ticket(ref)["status"] == "closed");
+  const std::string messages = w.ticket(ref)["citizen_messages"];  // the answer counts too
+  auto later = w.say("telegram", "c1", "नमस्ते");
+  REQUIRE(later.ok());
+  REQUIRE_FALSE(later->replies.empty());
+  // A greeting and the category menu, not "add this to your complaint?".
+  CHECK(later->replies.back().text.find(ref) == std::string::npos);
+  CHECK(later->replies.back().options.size() > 2);
+  CHECK(w.ticket(ref)["citizen_messages"] == messages);
+}
+
 TEST_CASE("SLA breaches escalate up the ladder exactly once, by a controllable clock",
           "[tickets][redis][sla]") {
   World w;

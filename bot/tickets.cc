@@ -371,7 +371,7 @@ Result<TicketPage> TicketService::list(const Actor& actor, const TicketQuery& q)
   const size_t limit = static_cast<size_t>(q.limit);
   // An index that is exactly the query needs one entry more than the page (to know whether
   // another page follows); with more filters, read ahead.
-  const size_t batch = candidates.size() <= 1 ? limit + 1 : std::max<size_t>(limit * 2, 100);
+  const size_t batch = candidates.size() <= 1 ? limit + 1 : std::max<size_t>(limit * 2, 500);
   std::string max = max_score == INT64_MAX ? "+inf" : std::to_string(max_score);
   int64_t offset = 0;
   bool exhausted = false;  // the index has nothing older
@@ -380,7 +380,8 @@ Result<TicketPage> TicketService::list(const Actor& actor, const TicketQuery& q)
   auto cursor_of = [](const std::pair<std::string, int64_t>& r) {
     return std::to_string(r.second) + ":" + r.first;
   };
-  // Budget: at most 50 reads of the index per page. A rare combination of filters may need
+  // Budget: at most 50 reads of the index per page (with several filters, 50 x 500 entries,
+  // each checked against the other indexes in Redis). A rare combination of filters may need
   // more; then the page is short and its cursor says where to go on from.
   for (int rounds = 0; rounds < 50; ++rounds) {
     auto r = redis_.command({"ZREVRANGEBYSCORE", index, max, "-inf", "WITHSCORES", "LIMIT",
@@ -393,24 +394,57 @@ Result<TicketPage> TicketService::list(const Actor& actor, const TicketQuery& q)
       break;
     }
     offset += static_cast<int64_t>(el.size() / 2);
-    std::vector<std::vector<std::string>> reads;
     std::vector<std::pair<std::string, int64_t>> refs;
     for (size_t i = 0; i + 1 < el.size(); i += 2) {
       int64_t score = std::stoll(el[i + 1].str);
       // Same created_at as the cursor: those at or before the cursor's ref were on a page.
       if (!after_ref.empty() && score == max_score && el[i].str >= after_ref) continue;
       refs.emplace_back(el[i].str, score);
-      if (reads.size() < limit - page.tickets.size() || candidates.size() > 1) {
-        reads.push_back({"HGETALL", keys::ticket(el[i].str)});
+    }
+    // With several filters, the other filters' indexes say which of these match (ZMSCORE),
+    // so only matching tickets are read: a combination that matches nothing costs index
+    // reads, not thousands of hashes.
+    std::vector<bool> wanted(refs.size(), true);
+    if (candidates.size() > 1 && !refs.empty()) {
+      std::vector<std::vector<std::string>> scores;
+      for (const auto& other : candidates) {
+        if (other == index) continue;
+        std::vector<std::string> cmd = {"ZMSCORE", other};
+        for (const auto& r : refs) cmd.push_back(r.first);
+        scores.push_back(std::move(cmd));
+      }
+      auto got = redis_.pipeline(scores);
+      if (!got.ok()) return got.status();
+      for (const auto& reply : got.value()) {
+        if (reply.is_error()) return Status::unavailable("Redis: " + reply.str);
+        for (size_t j = 0; j < refs.size() && j < reply.elements.size(); ++j)
+          if (reply.elements[j].is_nil()) wanted[j] = false;
       }
     }
+    // Read the matching tickets the page still needs (the hash is checked again below);
+    // refs[0..consider) are looked at in this round, the rest in the next.
+    std::vector<std::vector<std::string>> reads;
+    std::vector<int> read_of(refs.size(), -1);
+    const size_t needed = limit - page.tickets.size();
+    size_t consider = refs.size();
+    for (size_t j = 0; j < refs.size(); ++j) {
+      if (!wanted[j]) continue;
+      if (reads.size() == needed) {
+        consider = j;
+        break;
+      }
+      read_of[j] = static_cast<int>(reads.size());
+      reads.push_back({"HGETALL", keys::ticket(refs[j].first)});
+    }
     size_t i = 0;
-    if (!reads.empty()) {
-      auto got = redis_.pipeline(reads);
+    {
+      Result<std::vector<RedisValue>> got = std::vector<RedisValue>{};
+      if (!reads.empty()) got = redis_.pipeline(reads);
       if (!got.ok()) return got.status();
-      for (; i < reads.size() && page.tickets.size() < limit; ++i) {
+      for (; i < consider && page.tickets.size() < limit; ++i) {
         examined = cursor_of(refs[i]);
-        auto f = to_map(got->at(i));
+        if (read_of[i] < 0) continue;  // not in every filter's index
+        auto f = to_map(got->at(static_cast<size_t>(read_of[i])));
         if (f.empty()) continue;
         if (!q.status.empty() && field(f, "status") != q.status) continue;
         if (!q.category.empty() && field(f, "category") != q.category) continue;
@@ -422,6 +456,12 @@ Result<TicketPage> TicketService::list(const Actor& actor, const TicketQuery& q)
     }
     leftover = i < refs.size();
     if (el.size() / 2 < batch) exhausted = true;
+    if (page.tickets.size() < limit && i < refs.size()) {
+      // A ticket read failed its check (changed since the index said it matched): the
+      // entries not looked at yet are read again next round.
+      offset -= static_cast<int64_t>(refs.size() - i);
+      exhausted = false;
+    }
     if (page.tickets.size() >= limit || exhausted) break;
   }
   if (page.tickets.size() >= limit) {

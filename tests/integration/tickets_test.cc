@@ -556,7 +556,8 @@ TEST_CASE("SLA targets come from the configuration, and a bad one is named", "[t
 TEST_CASE("a rare combination of filters beyond the scan budget still pages to its tickets",
           "[tickets][redis]") {
   World w;
-  // 5,100 new thefts and 5,100 closed traffic complaints, all newer than one new traffic one.
+  // 25,100 new thefts and 25,100 closed traffic complaints, all newer than one new traffic
+  // one: both indexes are longer than one page's budget (50 reads of 500 entries).
   auto add = [&](int n, const std::string& status, const std::string& category, int64_t at) {
     std::vector<std::vector<std::string>> cmds;
     const std::string ref = "BLY-26-" + std::to_string(100000 + n);
@@ -569,10 +570,10 @@ TEST_CASE("a rare combination of filters beyond the scan budget still pages to i
     return cmds;
   };
   std::vector<std::vector<std::string>> batch = add(0, "new", "traffic", kStart);
-  for (int i = 1; i <= 10200; ++i) {
-    auto more = add(i, i <= 5100 ? "new" : "closed", i <= 5100 ? "theft" : "traffic", kStart + i);
+  for (int i = 1; i <= 50200; ++i) {
+    auto more = add(i, i <= 25100 ? "new" : "closed", i <= 25100 ? "theft" : "traffic", kStart + i);
     batch.insert(batch.end(), more.begin(), more.end());
-    if (batch.size() > 2000 || i == 10200) {
+    if (batch.size() > 5000 || i == 50200) {
       REQUIRE(w.f.redis->pipeline(batch).ok());
       batch.clear();
     }

@@ -372,8 +372,11 @@ Result<TicketPage> TicketService::list(const Actor& actor, const TicketQuery& q)
   // An index that is exactly the query needs one entry more than the page (to know whether
   // another page follows); with more filters, read ahead.
   const size_t batch = candidates.size() <= 1 ? limit + 1 : std::max<size_t>(limit * 2, 500);
-  std::string max = max_score == INT64_MAX ? "+inf" : std::to_string(max_score);
-  int64_t offset = 0;
+  // Each round reads on from where the last one stopped by score, not by offset (an offset
+  // costs Redis a walk over everything before it): `bound` is the last score read and `tied`
+  // how many entries with exactly that score were already read.
+  int64_t bound = max_score;  // INT64_MAX: +inf
+  int64_t tied = 0;
   bool exhausted = false;  // the index has nothing older
   bool leftover = false;   // entries read but not looked at once the page was full
   std::string examined;    // cursor of the last ticket looked at
@@ -384,8 +387,9 @@ Result<TicketPage> TicketService::list(const Actor& actor, const TicketQuery& q)
   // each checked against the other indexes in Redis). A rare combination of filters may need
   // more; then the page is short and its cursor says where to go on from.
   for (int rounds = 0; rounds < 50; ++rounds) {
-    auto r = redis_.command({"ZREVRANGEBYSCORE", index, max, "-inf", "WITHSCORES", "LIMIT",
-                             std::to_string(offset), std::to_string(batch)});
+    auto r = redis_.command({"ZREVRANGEBYSCORE", index,
+                             bound == INT64_MAX ? "+inf" : std::to_string(bound), "-inf",
+                             "WITHSCORES", "LIMIT", std::to_string(tied), std::to_string(batch)});
     if (!r.ok()) return r.status();
     if (r->is_error()) return Status::unavailable("Redis: " + r->str);
     const auto& el = r->elements;
@@ -393,10 +397,11 @@ Result<TicketPage> TicketService::list(const Actor& actor, const TicketQuery& q)
       exhausted = true;
       break;
     }
-    offset += static_cast<int64_t>(el.size() / 2);
+    std::vector<int64_t> scores;
+    for (size_t i = 0; i + 1 < el.size(); i += 2) scores.push_back(std::stoll(el[i + 1].str));
     std::vector<std::pair<std::string, int64_t>> refs;
     for (size_t i = 0; i + 1 < el.size(); i += 2) {
-      int64_t score = std::stoll(el[i + 1].str);
+      int64_t score = scores[i / 2];
       // Same created_at as the cursor: those at or before the cursor's ref were on a page.
       if (!after_ref.empty() && score == max_score && el[i].str >= after_ref) continue;
       refs.emplace_back(el[i].str, score);
@@ -455,12 +460,24 @@ Result<TicketPage> TicketService::list(const Actor& actor, const TicketQuery& q)
       }
     }
     leftover = i < refs.size();
-    if (el.size() / 2 < batch) exhausted = true;
+    if (scores.size() < batch) exhausted = true;
+    size_t unread = 0;  // entries at the end of this batch to read again next round
     if (page.tickets.size() < limit && i < refs.size()) {
       // A ticket read failed its check (changed since the index said it matched): the
       // entries not looked at yet are read again next round.
-      offset -= static_cast<int64_t>(refs.size() - i);
+      unread = refs.size() - i;
       exhausted = false;
+    }
+    const size_t consumed = scores.size() - unread;
+    if (consumed > 0) {
+      const int64_t last = scores[consumed - 1];
+      const int64_t same = std::count(scores.begin(), scores.begin() + consumed, last);
+      if (last == bound) {
+        tied += same;
+      } else {
+        bound = last;
+        tied = same;
+      }
     }
     if (page.tickets.size() >= limit || exhausted) break;
   }

@@ -4,10 +4,6 @@
 // messaging_postbacks, message_deliveries, message_reads, message_echoes) and .../send-api.
 #include "handlers/messenger/messenger_handler.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
@@ -17,6 +13,7 @@
 #include <utility>
 
 #include "handlers/common/json_fields.h"
+#include "handlers/common/signing.h"
 #include "handlers/common/text.h"
 
 namespace nivaran::messenger {
@@ -34,13 +31,11 @@ using nlohmann::json;
 namespace {
 
 constexpr char kPlatform[] = "messenger";
-constexpr char kSignatureHeader[] = "x-hub-signature-256";
 constexpr char kDefaultApiBase[] = "https://graph.facebook.com/v21.0";
 constexpr size_t kMaxTextUnits = 2000;          // Send API text limit
 constexpr size_t kMaxQuickReplies = 13;         // Send API limit
 constexpr size_t kMaxQuickReplyTitle = 20;      // characters shown on a quick-reply button
 constexpr size_t kMaxQuickReplyPayload = 1000;  // bytes of payload Messenger keeps
-constexpr size_t kMaxChallengeBytes = 1024;
 constexpr int64_t kMaxMillis = 100'000'000'000'000;  // year 5138: rejects nonsense timestamps
 constexpr int kDefaultRateLimitWait = 60;  // seconds, when a rate limit gives no Retry-After
 constexpr int64_t kMaxWait = 24 * 3600;
@@ -188,30 +183,6 @@ void read_event(const Fields& event, std::vector<InboundMessage>* out) {
   }  // reactions, edits, referrals, opt-ins, handover: nothing to act on
 }
 
-std::string hmac_sha256_hex(const std::string& key, const std::string& data) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) {
-    hex += kHex[mac[i] >> 4];
-    hex += kHex[mac[i] & 0xF];
-  }
-  return hex;
-}
-
-bool constant_time_equal(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-bool is_hex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-  });
-}
-
 // The options as quick replies; null when they cannot all be offered: more than 13, or an id the
 // Send API would refuse as a payload (offering some but not all would mislead). When a title
 // does not fit a button's 20 characters, every button shows its number instead, matching the
@@ -301,50 +272,11 @@ const std::string& MessengerHandler::platform() const {
 }
 
 std::optional<HttpResponse> MessengerHandler::handshake(const HttpRequest& req) const {
-  if (req.method != "GET") return std::nullopt;
-  auto param = [&req](const char* name) -> const std::string* {
-    auto it = req.query.find(name);
-    return it == req.query.end() ? nullptr : &it->second;
-  };
-  const std::string* mode = param("hub.mode");
-  const std::string* token = param("hub.verify_token");
-  const std::string* challenge = param("hub.challenge");
-  if (!mode || !token || !challenge) {
-    return HttpResponse::json_error(
-        400, "expected the query parameters hub.mode, hub.verify_token and hub.challenge");
-  }
-  if (*mode != "subscribe") return HttpResponse::json_error(400, "hub.mode: expected subscribe");
-  if (!constant_time_equal(*token, verify_token_)) {
-    return HttpResponse::json_error(403, "hub.verify_token does not match verify_token");
-  }
-  // Echoed back verbatim, so only what Meta sends (a number) and nothing a browser could render.
-  bool printable = std::all_of(challenge->begin(), challenge->end(),
-                               [](unsigned char c) { return c > 0x20 && c < 0x7f; });
-  if (challenge->empty() || challenge->size() > kMaxChallengeBytes || !printable) {
-    return HttpResponse::json_error(400, "hub.challenge: expected printable ASCII");
-  }
-  HttpResponse r;
-  r.status = 200;
-  r.content_type = "text/plain";
-  r.body = *challenge;
-  return r;
+  return handlers::meta_hub_handshake(req, verify_token_);
 }
 
 Status MessengerHandler::verify(const HttpRequest& req) const {
-  static constexpr std::string_view kPrefix = "sha256=";
-  const std::string& got = req.header(kSignatureHeader);
-  if (got.empty()) return Status::unauthorized("missing X-Hub-Signature-256 header");
-  std::string_view hex = got;
-  if (!hex.starts_with(kPrefix) || hex.size() != kPrefix.size() + 64 ||
-      !is_hex(hex.substr(kPrefix.size()))) {
-    return Status::unauthorized("X-Hub-Signature-256: expected sha256= and 64 hex digits");
-  }
-  std::string given = lower_ascii(std::string(hex.substr(kPrefix.size())));
-  if (!constant_time_equal(given, hmac_sha256_hex(app_secret_, req.body))) {
-    return Status::unauthorized(
-        "X-Hub-Signature-256 does not match the body signed with app_secret");
-  }
-  return Status::ok();
+  return handlers::verify_hub_signature(req, app_secret_);
 }
 
 Result<std::vector<InboundMessage>> MessengerHandler::parse(const HttpRequest& req) const {

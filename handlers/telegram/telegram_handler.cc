@@ -3,7 +3,6 @@
 // Wire format: https://core.telegram.org/bots/api#update and #sendmessage.
 #include "handlers/telegram/telegram_handler.h"
 
-#include <openssl/crypto.h>
 
 #include <algorithm>
 #include <charconv>
@@ -15,6 +14,7 @@
 #include <utility>
 
 #include "handlers/common/json_fields.h"
+#include "handlers/common/signing.h"
 #include "handlers/common/text.h"
 
 namespace nivaran::telegram {
@@ -264,8 +264,7 @@ Status TelegramHandler::verify(const HttpRequest& req) const {
   if (secret_token_.empty()) return Status::ok();
   const std::string& got = req.header(kSecretHeader);
   if (got.empty()) return Status::unauthorized("missing X-Telegram-Bot-Api-Secret-Token header");
-  if (got.size() != secret_token_.size() ||
-      CRYPTO_memcmp(got.data(), secret_token_.data(), got.size()) != 0) {
+  if (!handlers::constant_time_equal(got, secret_token_)) {
     return Status::unauthorized("X-Telegram-Bot-Api-Secret-Token does not match secret_token");
   }
   return Status::ok();

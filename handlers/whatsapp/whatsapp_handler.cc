@@ -4,10 +4,6 @@
 // .../cloud-api/reference/messages; error codes: .../cloud-api/support/error-codes.
 #include "handlers/whatsapp/whatsapp_handler.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
@@ -18,6 +14,7 @@
 #include <utility>
 
 #include "handlers/common/json_fields.h"
+#include "handlers/common/signing.h"
 #include "handlers/common/text.h"
 
 namespace nivaran::whatsapp {
@@ -33,8 +30,6 @@ namespace {
 
 constexpr char kPlatform[] = "whatsapp";
 constexpr char kObject[] = "whatsapp_business_account";
-constexpr char kSignatureHeader[] = "x-hub-signature-256";
-constexpr char kSignaturePrefix[] = "sha256=";
 constexpr char kDefaultApiBase[] = "https://graph.facebook.com/v21.0";
 constexpr char kDefaultListButton[] = "विकल्प चुनें";
 constexpr char kOutsideWindow[] = "outside_window";  // the template used when the window is shut
@@ -53,7 +48,6 @@ constexpr size_t kMaxRowIdBytes = 200;
 constexpr size_t kMaxListButtonUnits = 20;
 constexpr size_t kMaxTemplateBodyUnits = 1024;
 constexpr size_t kDefaultTemplateChars = 900;  // leaves the template's own words room in 1024
-constexpr size_t kMaxChallengeBytes = 256;
 
 constexpr int64_t kMaxUnixSeconds = 1'000'000'000'000;  // keeps seconds * 1000 far from overflow
 constexpr int64_t kReengagementCode = 131047;           // outside the 24-hour window
@@ -440,17 +434,6 @@ json template_message(const std::string& chat_id, const Template& t, const std::
   return m;
 }
 
-bool constant_time_equal(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // `s` is a template name WhatsApp accepts: lower-case letters, digits and underscores.
 bool is_template_name(const std::string& s) {
   return !s.empty() && s.size() <= 512 && std::all_of(s.begin(), s.end(), [](char c) {
@@ -575,68 +558,11 @@ const std::string& WhatsAppHandler::platform() const {
 }
 
 std::optional<HttpResponse> WhatsAppHandler::handshake(const HttpRequest& req) const {
-  if (req.method != "GET") return std::nullopt;
-  auto param = [&req](const char* name) -> const std::string* {
-    auto it = req.query.find(name);
-    return it == req.query.end() ? nullptr : &it->second;
-  };
-  const std::string* mode = param("hub.mode");
-  const std::string* token = param("hub.verify_token");
-  const std::string* challenge = param("hub.challenge");
-  if (!mode && !token && !challenge) {
-    return HttpResponse::json_error(
-        400, "not a webhook verification: expected hub.mode, hub.verify_token and hub.challenge");
-  }
-  if (!mode || *mode != "subscribe") {
-    return HttpResponse::json_error(400, "hub.mode: expected \"subscribe\"");
-  }
-  if (!token || !constant_time_equal(*token, config_.verify_token)) {
-    return HttpResponse::json_error(403, "hub.verify_token does not match verify_token");
-  }
-  if (!challenge || challenge->empty() || challenge->size() > kMaxChallengeBytes ||
-      !std::all_of(challenge->begin(), challenge->end(),
-                   [](char c) { return c > 0x20 && c < 0x7f; })) {
-    return HttpResponse::json_error(400,
-                                    "hub.challenge: expected 1 to 256 printable ASCII characters");
-  }
-  HttpResponse r;
-  r.status = 200;
-  r.content_type = "text/plain";
-  r.body = *challenge;
-  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  return r;
+  return handlers::meta_hub_handshake(req, config_.verify_token);
 }
 
 Status WhatsAppHandler::verify(const HttpRequest& req) const {
-  const std::string& header = req.header(kSignatureHeader);
-  if (header.empty()) return Status::unauthorized("missing X-Hub-Signature-256 header");
-  std::string_view hex(header);
-  unsigned char claimed[32];
-  bool well_formed = hex.starts_with(kSignaturePrefix) &&
-                     hex.size() == sizeof(kSignaturePrefix) - 1 + 2 * sizeof(claimed);
-  for (size_t i = 0; well_formed && i < sizeof(claimed); ++i) {
-    int hi = hex_value(hex[sizeof(kSignaturePrefix) - 1 + 2 * i]);
-    int lo = hex_value(hex[sizeof(kSignaturePrefix) - 1 + 2 * i + 1]);
-    well_formed = hi >= 0 && lo >= 0;
-    claimed[i] = static_cast<unsigned char>(hi * 16 + lo);
-  }
-  if (!well_formed) {
-    return Status::unauthorized("X-Hub-Signature-256: expected \"sha256=\" and 64 hex digits");
-  }
-  unsigned char actual[EVP_MAX_MD_SIZE];
-  unsigned int actual_len = 0;
-  if (!HMAC(EVP_sha256(), config_.app_secret.data(), int(config_.app_secret.size()),
-            reinterpret_cast<const unsigned char*>(req.body.data()), req.body.size(), actual,
-            &actual_len) ||
-      actual_len != sizeof(claimed)) {
-    return Status::unauthorized("X-Hub-Signature-256 could not be checked");
-  }
-  if (CRYPTO_memcmp(claimed, actual, sizeof(claimed)) != 0) {
-    return Status::unauthorized(
-        "X-Hub-Signature-256 does not match the body signed with "
-        "app_secret");
-  }
-  return Status::ok();
+  return handlers::verify_hub_signature(req, config_.app_secret);
 }
 
 Result<std::vector<InboundMessage>> WhatsAppHandler::parse(const HttpRequest& req) const {

@@ -5,10 +5,6 @@
 // DM events arrive in the Account Activity (v1.1 event) shape; sending uses v2.
 #include "handlers/x/x_handler.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -19,6 +15,7 @@
 #include <utility>
 
 #include "handlers/common/json_fields.h"
+#include "handlers/common/signing.h"
 #include "handlers/common/text.h"
 
 namespace nivaran::x {
@@ -157,17 +154,7 @@ std::optional<InboundMessage> read_tweet(const Fields& tweet, const BotIdentity&
 
 // "sha256=" + base64(HMAC-SHA256(data, key)): the CRC response token and the signature header.
 std::string signature(const std::string& key, const std::string& data) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
-  unsigned char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
-  int n = EVP_EncodeBlock(b64, mac, static_cast<int>(len));
-  return "sha256=" + std::string(reinterpret_cast<const char*>(b64), static_cast<size_t>(n));
-}
-
-bool constant_time_equal(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+  return "sha256=" + handlers::to_base64(handlers::hmac_sha256(key, data));
 }
 
 // The code point starting at s[i] (a lenient decoder: our own texts are valid UTF-8).
@@ -409,7 +396,7 @@ std::optional<HttpResponse> XHandler::handshake(const HttpRequest& req) const {
 Status XHandler::verify(const HttpRequest& req) const {
   const std::string& got = req.header(kSignatureHeader);
   if (got.empty()) return Status::unauthorized("missing x-twitter-webhooks-signature header");
-  if (!constant_time_equal(got, signature(consumer_secret_, req.body))) {
+  if (!handlers::constant_time_equal(got, signature(consumer_secret_, req.body))) {
     return Status::unauthorized(
         "x-twitter-webhooks-signature does not match the body signed with consumer_secret");
   }

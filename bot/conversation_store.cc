@@ -21,17 +21,29 @@ namespace {
 //       5 draft transcript ttl ms, 6 now ms, 7 outbox JSON, 8 new ticket ref,
 //       9 ticket fields JSON (flat, strings), 10 attach ref, 11 episode has ticket (0/1),
 //       12 n = number of transcript entries, 13 SLA deadlines JSON [score, member, ...] of the
-//       new ticket, 14 ticket change JSON or '' (TicketChange), 15..14+n transcript entries,
-//       then inbox entries
+//       new ticket, 14 ticket change JSON or '' (TicketChange), 15 the session's open ticket
+//       ('' none; kept beside the session so load() can read its status in the same trip),
+//       16..15+n transcript entries, then inbox entries
+// KEYS: 1 seen, 2 session. ARGV: 1 the prefix of ticket keys. Returns [seen, v, s, fb, ot,
+// status of ticket ot]: whether the message was seen, the session, and the status of the ticket
+// it has open (a closed one takes no more messages), in one trip.
+const RedisScript kLoadScript(R"lua(
+local seen = redis.call('EXISTS', KEYS[1])
+local s = redis.call('HMGET', KEYS[2], 'v', 's', 'fb', 'ot')
+local status = false
+if s[4] and s[4] ~= '' then status = redis.call('HGET', ARGV[1] .. s[4], 'status') end
+return {seen, s[1], s[2], s[3], s[4], status}
+)lua");
+
 const RedisScript kCommitScript(R"lua(
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'DUP' end
 local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if v ~= tonumber(ARGV[1]) then return 'CONFLICT' end
-redis.call('HSET', KEYS[1], 'v', v + 1, 's', ARGV[2])
+redis.call('HSET', KEYS[1], 'v', v + 1, 's', ARGV[2], 'ot', ARGV[15])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
 local n = tonumber(ARGV[12])
-for i = 15, 14 + n do
+for i = 16, 15 + n do
   redis.call('XADD', KEYS[3], '*', 'e', ARGV[i])
 end
 local change = nil
@@ -78,8 +90,8 @@ end
 if ARGV[7] ~= '' then
   redis.call('XADD', KEYS[4], '*', 'm', ARGV[7])
 end
-if #ARGV > 14 + n then
-  for i = 15 + n, #ARGV do
+if #ARGV > 15 + n then
+  for i = 16 + n, #ARGV do
     redis.call('XADD', KEYS[10], 'MAXLEN', '~', '1000', '*', 'r', ARGV[i])
   end
   redis.call('PEXPIRE', KEYS[10], ARGV[3])
@@ -95,17 +107,21 @@ ConversationStore::ConversationStore(Redis& redis, StoreLimits limits)
 Result<LoadedSession> ConversationStore::load(const std::string& platform,
                                               const std::string& user_id,
                                               const std::string& message_id) {
-  auto replies = redis_.pipeline({{"EXISTS", keys::seen(platform, message_id)},
-                                  {"HMGET", keys::session(platform, user_id), "v", "s", "fb"}});
-  if (!replies.ok()) return replies.status();
-  const auto& r = replies.value();
-  if (r[0].is_error() || r[1].is_error()) return Status::unavailable("Redis: " + r[0].str + r[1].str);
+  // Ticket keys are built in the script from their prefix: which ticket is open is known only
+  // there. Nivaran runs on one Redis, not a cluster, so an undeclared key is fine.
+  auto r = redis_.eval(kLoadScript, {keys::seen(platform, message_id), keys::session(platform, user_id)},
+                       {keys::ticket("")});
+  if (!r.ok()) return r.status();
+  if (r->is_error() || r->elements.size() != 6) return Status::unavailable("Redis: " + r->str);
+  const auto& e = r->elements;
   LoadedSession s;
-  s.seen = r[0].integer == 1;
-  if (r[1].elements.size() == 3 && !r[1].elements[0].is_nil()) {
-    s.version = std::stoll(r[1].elements[0].str);
-    s.session_json = r[1].elements[1].str;
-    s.feedback_for = r[1].elements[2].str;
+  s.seen = e[0].integer == 1;
+  if (!e[1].is_nil()) {
+    s.version = std::stoll(e[1].str);
+    s.session_json = e[2].str;
+    s.feedback_for = e[3].str;
+    s.open_ticket = e[4].str;
+    s.open_ticket_status = e[5].str;
   }
   return s;
 }
@@ -259,6 +275,7 @@ Result<ConversationStore::Outcome> ConversationStore::commit(const ConversationC
                                     {"sla_add", c.change.sla_add},
                                     {"history", c.change.history},
                                     {"audit", c.change.audit}}),
+      c.open_ticket,
   };
   args.insert(args.end(), c.transcript.begin(), c.transcript.end());
   if (!c.inbox_key.empty()) args.insert(args.end(), c.inbox_entries.begin(), c.inbox_entries.end());

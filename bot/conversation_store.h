@@ -21,6 +21,10 @@ struct LoadedSession {
   int64_t version = 0;        // 0 when there is no session yet
   std::string session_json;   // empty when there is no session yet
   std::string feedback_for;   // a resolved ticket whose "are you satisfied?" awaits an answer
+  // The ticket the session has open, as last committed, and its status now ("" when the ticket
+  // is missing). Sessions committed before this field existed have open_ticket "".
+  std::string open_ticket;
+  std::string open_ticket_status;
 };
 
 // What a message does to a ticket besides being added to it (the citizen's feedback closes or
@@ -46,6 +50,7 @@ struct ConversationCommit {
   std::string message_id;
   int64_t expected_version = 0;
   std::string session_json;
+  std::string open_ticket;               // the session's open ticket, kept beside it ('' none)
   std::string episode;                   // keys the transcript stream
   bool episode_has_ticket = false;       // keep the transcript for ever
   std::vector<std::string> transcript;   // JSON entries, in order
@@ -76,7 +81,8 @@ class ConversationStore {
 
   ConversationStore(Redis& redis, StoreLimits limits);
 
-  // One round trip: the session and whether the message was seen.
+  // One round trip: the session, whether the message was seen, and the status of the ticket
+  // the session has open.
   Result<LoadedSession> load(const std::string& platform, const std::string& user_id,
                              const std::string& message_id);
 

@@ -139,7 +139,7 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
     } else {
       auto feedback = draft_feedback(msg, loaded.value(), session, now, d);
       if (!feedback.ok()) return feedback.status();
-      if (!feedback.value()) drafted = draft_step(msg, loaded.value(), now, d);
+      if (!feedback.value()) drafted = draft_step(msg, loaded.value(), std::move(session), now, d);
     }
     if (!drafted.is_ok()) return drafted;
 
@@ -176,21 +176,23 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
   return Status::unavailable("conversation is busy with concurrent updates; retry");
 }
 
-Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& loaded, int64_t now,
-                            Draft& d) {
+Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& loaded,
+                            dialogs::Session session, int64_t now, Draft& d) {
   ConversationCommit& c = d.commit;
-  dialogs::Session session;
-  if (!loaded.session_json.empty()) {
-    json j = json::parse(loaded.session_json, nullptr, false);
-    if (!j.is_discarded()) session = j.get<dialogs::Session>();
-  }
   // A closed ticket takes no more messages: what the citizen writes next is a new complaint,
-  // not something to add to it. (Only conversations that filed a ticket pay this read.)
+  // not something to add to it. load() read the ticket's status; a session committed before
+  // the store kept its open ticket beside it pays one more read.
   if (!session.open_ticket.empty()) {
-    auto fields = store_.ticket_fields(session.open_ticket, {"status"});
-    if (!fields.ok()) return fields.status();
-    auto it = fields->find("status");
-    if (it != fields->end() && it->second == "closed") {
+    std::string status;
+    if (loaded.open_ticket == session.open_ticket) {
+      status = loaded.open_ticket_status;
+    } else {
+      auto fields = store_.ticket_fields(session.open_ticket, {"status"});
+      if (!fields.ok()) return fields.status();
+      auto it = fields->find("status");
+      if (it != fields->end()) status = it->second;
+    }
+    if (status == "closed") {
       session.open_ticket.clear();
       session.held.clear();
       if (session.pending == "attach_or_new" || session.pending == "attaching")
@@ -277,6 +279,7 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
   }
   step.session.updated_at_ms = now;
   c.session_json = json_text(json(step.session));
+  c.open_ticket = step.session.open_ticket;
   if (c.episode.empty()) {
     c.episode = step.session.episode.empty() ? ctx.fresh_episode : step.session.episode;
   }
@@ -371,6 +374,7 @@ Status Pipeline::draft_mention(const InboundMessage& msg, const dialogs::Session
                                 {"action", "created"}, {"platform", msg.platform},
                                 {"kind", "mention"}});
   c.session_json = json_text(json(session));
+  c.open_ticket = session.open_ticket;
   c.episode = episode;
   c.episode_has_ticket = true;
   std::string said = text("mention_reply", session.lang);
@@ -413,6 +417,7 @@ Result<bool> Pipeline::draft_feedback(const InboundMessage& msg, const LoadedSes
   c.episode = t["transcript"];
   c.episode_has_ticket = true;
   c.session_json = json_text(json(session));
+  c.open_ticket = session.open_ticket;
   TicketChange& ch = c.change;
   ch.expect_status = "resolved";
   ch.score = std::atoll(t["created_at"].c_str());

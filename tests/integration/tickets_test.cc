@@ -317,6 +317,33 @@ TEST_CASE("after filing, a text is asked about; once the ticket is closed it sta
   CHECK(w.ticket(ref)["citizen_messages"] == messages);
 }
 
+TEST_CASE("the session keeps its open ticket beside it, and a session from before that still "
+          "learns that its ticket was closed", "[tickets][redis][sessions]") {
+  World w;
+  std::string ref = w.file("telegram", "c1", "1", "बरेली", "9876543210");
+  REQUIRE_FALSE(ref.empty());
+  const std::string session = keys::session("telegram", "c1");
+  CHECK(w.f.run({"HGET", session, "ot"}).str == ref);
+  auto loaded = w.store.load("telegram", "c1", "not-seen-yet");
+  REQUIRE(loaded.ok());
+  CHECK(loaded->open_ticket == ref);
+  CHECK(loaded->open_ticket_status == "new");
+
+  // A session committed before the field existed: the pipeline reads the status itself.
+  w.f.run({"HDEL", session, "ot"});
+  REQUIRE(w.tickets->set_status(kBareillyStaff, ref, "resolved", "").ok());
+  REQUIRE(w.tickets->set_status(kBareillyStaff, ref, "closed", "").ok());
+  loaded = w.store.load("telegram", "c1", "not-seen-yet");
+  REQUIRE(loaded.ok());
+  CHECK(loaded->open_ticket.empty());
+  auto later = w.say("telegram", "c1", "नमस्ते");
+  REQUIRE(later.ok());
+  REQUIRE_FALSE(later->replies.empty());
+  CHECK(later->replies.back().text.find(ref) == std::string::npos);
+  CHECK(later->replies.back().options.size() > 2);
+  CHECK(w.f.run({"HGET", session, "ot"}).str.empty());  // the new episode has none open
+}
+
 TEST_CASE("SLA breaches escalate up the ladder exactly once, by a controllable clock",
           "[tickets][redis][sla]") {
   World w;

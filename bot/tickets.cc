@@ -293,9 +293,12 @@ void queue_to_citizen(TicketUpdate& u, const std::map<std::string, std::string>&
     if (field(f, "kind") == "mention") out["kind"] = "mention";
     const int64_t last = int_field(f, "citizen_last_at") ? int_field(f, "citizen_last_at")
                                                          : int_field(f, "created_at");
-    // WhatsApp lets a business send free text only within 24 hours of the citizen's last
-    // message; after that only a pre-approved template (the handler renders one).
-    if (platform == "whatsapp" && now - last > 24LL * 3600 * 1000) out["outside_window"] = true;
+    // WhatsApp and Messenger let a business answer freely only within 24 hours of the
+    // citizen's last message; after that WhatsApp takes only a pre-approved template, and
+    // Messenger a message tagged as a human agent's (the handlers render either).
+    if ((platform == "whatsapp" || platform == "messenger") && now - last > 24LL * 3600 * 1000) {
+      out["outside_window"] = true;
+    }
     u.outbox = json_text(out);
   }
 }

@@ -314,6 +314,13 @@ std::vector<ApiCall> MessengerHandler::render(const OutboundMessage& msg) const 
     json body = {{"recipient", {{"id", msg.chat_id}}},
                  {"messaging_type", "RESPONSE"},
                  {"message", std::move(message)}};
+    // More than 24 hours after the citizen's last message only a tagged message may go out.
+    // Staff answering a complaint are human agents: HUMAN_AGENT lets their reply through for
+    // 7 days after that message (later, Graph refuses it and it becomes a dead letter).
+    if (msg.outside_window) {
+      body["messaging_type"] = "MESSAGE_TAG";
+      body["tag"] = "HUMAN_AGENT";
+    }
     ApiCall call;
     call.method = "POST";
     call.url = api_base_ + "/me/messages";

@@ -481,6 +481,19 @@ TEST_CASE("render turns a reply into Send API calls", "[messenger]") {
                                     {"messaging_type", "RESPONSE"},
                                     {"message", {{"text", "नमस्ते"}}}});
   }
+  SECTION("outside the 24-hour window a reply is tagged HUMAN_AGENT, quick replies kept") {
+    OutboundMessage late = reply_to(kPsid, "आपकी शिकायत पर कार्रवाई हुई है।", {{"o1", "हाँ"}});
+    late.outside_window = true;
+    auto calls = h->render(late);
+    REQUIRE(calls.size() == 1);
+    json body = body_of(calls[0]);
+    CHECK(body["messaging_type"] == "MESSAGE_TAG");
+    CHECK(body["tag"] == "HUMAN_AGENT");
+    CHECK(body["recipient"]["id"] == kPsid);
+    CHECK(body["message"]["quick_replies"].size() == 1);
+    late.outside_window = false;
+    CHECK_FALSE(body_of(h->render(late)[0]).contains("tag"));
+  }
   SECTION("options become a numbered list and quick replies with their ids as payloads") {
     auto calls = h->render(
         reply_to(kPsid, "श्रेणी चुनें:", {{"theft", "चोरी / लूट"}, {"cyber_fraud", "साइबर अपराध"}}));

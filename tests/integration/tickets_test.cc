@@ -344,6 +344,35 @@ TEST_CASE("the session keeps its open ticket beside it, and a session from befor
   CHECK(w.f.run({"HGET", session, "ot"}).str.empty());  // the new episode has none open
 }
 
+TEST_CASE("a staff reply more than 24 hours after the citizen's last message is marked "
+          "outside the window on WhatsApp and Messenger only", "[tickets][redis][outbox]") {
+  World w;
+  const std::string wa = w.file("whatsapp", "919876500001", "1", "बरेली", "9876500001");
+  const std::string fb = w.file("messenger", "psid-1", "1", "बरेली", "9876500002");
+  const std::string tg = w.file("telegram", "c1", "1", "बरेली", "9876500003");
+  REQUIRE_FALSE(wa.empty());
+  REQUIRE_FALSE(fb.empty());
+  REQUIRE_FALSE(tg.empty());
+  auto last_entry_for = [&w](const std::string& ref) {
+    json found;
+    for (const json& e : w.outbox()) {
+      if (e.value("ticket", "") == ref) found = e;
+    }
+    return found;
+  };
+  // Within the window: an ordinary reply.
+  REQUIRE(w.tickets->reply(kBareillyStaff, wa, "आपकी शिकायत दर्ज कर ली गई है।").ok());
+  CHECK_FALSE(last_entry_for(wa).value("outside_window", false));
+
+  w.now += 25LL * 3600 * 1000;
+  for (const std::string& ref : {wa, fb, tg}) {
+    REQUIRE(w.tickets->reply(kBareillyStaff, ref, "थाने से आपसे संपर्क किया जाएगा।").ok());
+  }
+  CHECK(last_entry_for(wa).value("outside_window", false));
+  CHECK(last_entry_for(fb).value("outside_window", false));
+  CHECK_FALSE(last_entry_for(tg).value("outside_window", false));  // Telegram has no window
+}
+
 TEST_CASE("SLA breaches escalate up the ladder exactly once, by a controllable clock",
           "[tickets][redis][sla]") {
   World w;

@@ -16,13 +16,25 @@ constexpr size_t kMaxChallengeBytes = 256;
 constexpr std::string_view kSignaturePrefix = "sha256=";
 }  // namespace
 
-std::string hmac_sha256(const std::string& key, const std::string& data) {
+namespace {
+
+std::string hmac(const EVP_MD* md, const std::string& key, const std::string& data) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+  if (!HMAC(md, key.data(), static_cast<int>(key.size()),
             reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len))
     return "";
   return std::string(reinterpret_cast<const char*>(mac), len);
+}
+
+}  // namespace
+
+std::string hmac_sha256(const std::string& key, const std::string& data) {
+  return hmac(EVP_sha256(), key, data);
+}
+
+std::string hmac_sha1(const std::string& key, const std::string& data) {
+  return hmac(EVP_sha1(), key, data);
 }
 
 std::string to_hex(const std::string& bytes) {

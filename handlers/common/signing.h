@@ -13,6 +13,8 @@ namespace nivaran::handlers {
 
 // HMAC-SHA256 of `data` under `key`: 32 raw bytes.
 std::string hmac_sha256(const std::string& key, const std::string& data);
+// HMAC-SHA1: 20 raw bytes (OAuth 1.0a request signing).
+std::string hmac_sha1(const std::string& key, const std::string& data);
 
 // The same bytes as lower-case hex, and as standard base64.
 std::string to_hex(const std::string& bytes);

@@ -332,7 +332,29 @@ Result<std::shared_ptr<XHandler>> XHandler::create(const json& block) {
   if (Status s = required_string(block, "consumer_secret", p, &consumer_secret); !s.is_ok()) {
     return s;
   }
-  if (Status s = required_string(block, "bearer_token", p, &bearer_token); !s.is_ok()) return s;
+  // Sending credentials: OAuth 1.0a (three fields) or an OAuth 2.0 bearer token, not both.
+  OAuth1Credentials oauth1;
+  const bool has_oauth1 = block.contains("consumer_key") || block.contains("access_token") ||
+                          block.contains("access_token_secret");
+  if (has_oauth1) {
+    if (block.contains("bearer_token")) {
+      return Status::invalid(p + ": give either bearer_token or consumer_key, access_token and "
+                                 "access_token_secret (OAuth 1.0a), not both");
+    }
+    for (auto [name, out] : {std::pair{"consumer_key", &oauth1.consumer_key},
+                             std::pair{"access_token", &oauth1.token},
+                             std::pair{"access_token_secret", &oauth1.token_secret}}) {
+      if (Status s = required_string(block, name, p, out); !s.is_ok()) return s;
+    }
+    oauth1.consumer_secret = consumer_secret;
+  } else if (block.contains("bearer_token")) {
+    if (Status s = required_string(block, "bearer_token", p, &bearer_token); !s.is_ok()) return s;
+  } else {
+    return Status::invalid(
+        p + ": the credentials to send replies are missing: consumer_key, access_token and "
+            "access_token_secret (OAuth 1.0a; they do not expire), or bearer_token (an OAuth 2.0 "
+            "user token; X expires it after two hours)");
+  }
   std::string api_base = kDefaultApiBase;
   if (auto it = block.find("api_base"); it != block.end()) {
     if (!it->is_string() || !(it->get<std::string>().starts_with("http://") ||
@@ -365,15 +387,22 @@ Result<std::shared_ptr<XHandler>> XHandler::create(const json& block) {
     }
     handle = lower_ascii(std::move(handle));
   }
-  return std::shared_ptr<XHandler>(new XHandler(std::move(consumer_secret), std::move(bearer_token),
-                                                std::move(api_base), std::move(bot_user_id),
-                                                std::move(handle)));
+  return std::shared_ptr<XHandler>(new XHandler(std::move(consumer_secret), std::move(oauth1),
+                                                std::move(bearer_token), std::move(api_base),
+                                                std::move(bot_user_id), std::move(handle)));
 }
 
-XHandler::XHandler(std::string consumer_secret, std::string bearer_token, std::string api_base,
-                   std::string bot_user_id, std::string handle)
+XHandler::XHandler(std::string consumer_secret, OAuth1Credentials oauth1, std::string bearer_token,
+                   std::string api_base, std::string bot_user_id, std::string handle)
     : consumer_secret_(std::move(consumer_secret)),
+      oauth1_(std::move(oauth1)),
       bearer_token_(std::move(bearer_token)),
+      oauth1_seconds_([] {
+        return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+      }),
+      oauth1_nonce_(oauth1_nonce),
       api_base_(std::move(api_base)),
       bot_user_id_(std::move(bot_user_id)),
       handle_(std::move(handle)) {}
@@ -443,8 +472,12 @@ ApiCall XHandler::post_json(std::string url, const json& body) const {
   ApiCall call;
   call.method = "POST";
   call.url = std::move(url);
+  // A JSON body is not part of an OAuth 1.0a signature; these URLs have no query.
   call.headers = {{"Content-Type", "application/json"},
-                  {"Authorization", "Bearer " + bearer_token_}};
+                  {"Authorization",
+                   oauth1_.empty() ? "Bearer " + bearer_token_
+                                   : oauth1_header(oauth1_, call.method, call.url, {},
+                                                   oauth1_nonce_(), oauth1_seconds_())}};
   call.body = json_text(body);
   return call;
 }

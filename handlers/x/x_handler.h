@@ -6,6 +6,8 @@
 // webhook bodies are in testdata/, driven by x_handler_test.cc.
 #pragma once
 
+#include <functional>
+
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -13,17 +15,22 @@
 #include <vector>
 
 #include "handlers/handler.h"
+#include "handlers/x/oauth1.h"
 
 namespace nivaran::x {
 
 class XHandler : public Handler {
  public:
-  // Builds a handler from the platforms.x block {"consumer_secret", "bearer_token", "api_base",
-  // "bot_user_id", "handle"}. bearer_token must be a user-context OAuth 2.0 token of the bot's
-  // account (dm.write, tweet.write): app-only tokens cannot send DMs. bot_user_id (the account's
-  // numeric id) and handle ("bareillypolice", with or without '@') are optional; without
-  // bot_user_id the payload's for_user_id identifies the bot. Returns invalid() naming the field
-  // when the block is unusable; api_base defaults to https://api.x.com.
+  // Builds a handler from the platforms.x block {"consumer_secret", "consumer_key",
+  // "access_token", "access_token_secret" | "bearer_token", "api_base", "bot_user_id",
+  // "handle"}. consumer_secret (the app's API key secret) checks webhooks. Replies are sent as
+  // the bot's account with either OAuth 1.0a (consumer_key with the account's access_token and
+  // access_token_secret: recommended, they do not expire) or bearer_token, a user-context OAuth
+  // 2.0 token (dm.write, tweet.write), which X expires after two hours unless something outside
+  // refreshes it; app-only tokens cannot send DMs. bot_user_id (the account's numeric id) and
+  // handle ("bareillypolice", with or without '@') are optional; without bot_user_id the
+  // payload's for_user_id identifies the bot. Returns invalid() naming the field when the block
+  // is unusable; api_base defaults to https://api.x.com.
   static Result<std::shared_ptr<XHandler>> create(const nlohmann::json& block);
 
   const std::string& platform() const override;
@@ -52,16 +59,25 @@ class XHandler : public Handler {
   // are permanent with the API's detail.
   SendOutcome classify(const ApiResponse& resp) const override;
 
+  // Tests: the clock (seconds) and nonce OAuth 1.0a signatures use.
+  void set_oauth1_clock(std::function<int64_t()> seconds, std::function<std::string()> nonce) {
+    oauth1_seconds_ = std::move(seconds);
+    oauth1_nonce_ = std::move(nonce);
+  }
+
  private:
-  XHandler(std::string consumer_secret, std::string bearer_token, std::string api_base,
-           std::string bot_user_id, std::string handle);
+  XHandler(std::string consumer_secret, OAuth1Credentials oauth1, std::string bearer_token,
+           std::string api_base, std::string bot_user_id, std::string handle);
 
   std::vector<ApiCall> render_dm(const OutboundMessage& msg) const;
   std::vector<ApiCall> render_mention_reply(const OutboundMessage& msg) const;
   ApiCall post_json(std::string url, const nlohmann::json& body) const;
 
   std::string consumer_secret_;
+  OAuth1Credentials oauth1_;  // empty: bearer_token_
   std::string bearer_token_;
+  std::function<int64_t()> oauth1_seconds_;
+  std::function<std::string()> oauth1_nonce_;
   std::string api_base_;     // without a trailing '/'
   std::string bot_user_id_;  // "" when not configured
   std::string handle_;       // lower-case, without '@'; "" when not configured

@@ -394,7 +394,24 @@ TEST_CASE("the X configuration block is validated naming the field", "[x]") {
       {json::array(), "platforms.x: expected an object"},
       {without("consumer_secret"), "platforms.x.consumer_secret: expected a non-empty string"},
       {with("consumer_secret", ""), "platforms.x.consumer_secret: expected a non-empty string"},
-      {without("bearer_token"), "platforms.x.bearer_token: expected a non-empty string"},
+      {without("bearer_token"),
+       "platforms.x: the credentials to send replies are missing: consumer_key, access_token"},
+      {with("bearer_token", ""), "platforms.x.bearer_token: expected a non-empty string"},
+      {with("consumer_key", "ck"), "platforms.x: give either bearer_token or consumer_key"},
+      {[&] {
+         json b = without("bearer_token");
+         b["consumer_key"] = "ck";
+         b["access_token"] = "at";
+         return b;
+       }(),
+       "platforms.x.access_token_secret: expected a non-empty string"},
+      {[&] {
+         json b = without("bearer_token");
+         b["access_token"] = "at";
+         b["access_token_secret"] = "ats";
+         return b;
+       }(),
+       "platforms.x.consumer_key: expected a non-empty string"},
       {with("api_base", "api.x.com"), "platforms.x.api_base: "},
       {with("bot_user_id", "bareillypolice"), "platforms.x.bot_user_id: "},
       {with("bot_user_id", -5), "platforms.x.bot_user_id: "},
@@ -418,6 +435,80 @@ TEST_CASE("the X configuration block is validated naming the field", "[x]") {
   REQUIRE(registered.ok());
   CHECK(registered.value()->platform() == "x");
   CHECK(make_handler("x", without("bearer_token")).status().code() == Status::Code::kInvalid);
+}
+
+// X's published worked example of an OAuth 1.0a signature ("Creating a signature"): a status
+// update with two request parameters. Every conforming signer gets this signature.
+TEST_CASE("OAuth 1.0a signing reproduces X's worked example", "[x][oauth]") {
+  const std::string url = "https://api.twitter.com/1.1/statuses/update.json";
+  const x::Params request = {{"status", "Hello Ladies + Gentlemen, a signed OAuth request!"},
+                             {"include_entities", "true"}};
+  x::OAuth1Credentials c{"xvz1evFS4wEEPTGEFPHBog", "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw",
+                         "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb",
+                         "LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE"};
+  const std::string nonce = "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg";
+  x::Params all = request;
+  all.insert(all.end(), {{"oauth_consumer_key", c.consumer_key},
+                         {"oauth_nonce", nonce},
+                         {"oauth_signature_method", "HMAC-SHA1"},
+                         {"oauth_timestamp", "1318622958"},
+                         {"oauth_token", c.token},
+                         {"oauth_version", "1.0"}});
+  CHECK(x::oauth1_base_string("POST", url, all) ==
+        "POST&https%3A%2F%2Fapi.twitter.com%2F1.1%2Fstatuses%2Fupdate.json&"
+        "include_entities%3Dtrue%26oauth_consumer_key%3Dxvz1evFS4wEEPTGEFPHBog%26"
+        "oauth_nonce%3DkYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg%26"
+        "oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D1318622958%26"
+        "oauth_token%3D370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb%26"
+        "oauth_version%3D1.0%26status%3DHello%2520Ladies%2520%252B%2520Gentlemen"
+        "%252C%2520a%2520signed%2520OAuth%2520request%2521");
+  CHECK(x::oauth1_signature("POST", url, all, c.consumer_secret, c.token_secret) ==
+        "hCtSmYh+iHYCEqBWrE7C7hYmtUk=");
+  CHECK(x::oauth1_header(c, "POST", url, request, nonce, 1318622958) ==
+        "OAuth oauth_consumer_key=\"xvz1evFS4wEEPTGEFPHBog\", "
+        "oauth_nonce=\"kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg\", "
+        "oauth_signature=\"hCtSmYh%2BiHYCEqBWrE7C7hYmtUk%3D\", "
+        "oauth_signature_method=\"HMAC-SHA1\", oauth_timestamp=\"1318622958\", "
+        "oauth_token=\"370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb\", "
+        "oauth_version=\"1.0\"");
+
+  CHECK(x::oauth_percent_encode("a-b.c_d~e") == "a-b.c_d~e");
+  CHECK(x::oauth_percent_encode("शिकायत 1/2*") ==
+        "%E0%A4%B6%E0%A4%BF%E0%A4%95%E0%A4%BE%E0%A4%AF%E0%A4%A4%201%2F2%2A");
+  const std::string n1 = x::oauth1_nonce(), n2 = x::oauth1_nonce();
+  CHECK(n1.size() == 32);
+  CHECK(std::all_of(n1.begin(), n1.end(), [](char ch) { return std::isalnum(ch) != 0; }));
+  CHECK(n1 != n2);
+}
+
+TEST_CASE("with OAuth 1.0a credentials replies are signed as the bot's account", "[x][oauth]") {
+  json block = config();
+  block.erase("bearer_token");
+  block["consumer_key"] = "app-key";
+  block["access_token"] = "1460000000000000001-botTOKEN";
+  block["access_token_secret"] = "bot-token-secret";
+  auto h = handler(block);
+  h->set_oauth1_clock([] { return int64_t{1795000000}; }, [] { return std::string("NONCE42"); });
+  for (const ApiCall& call : {h->render(reply_to(kRahul, "नमस्ते"))[0],
+                              h->render(reply_to("1800000000000000001", "धन्यवाद", {}, "mention"))[0]}) {
+    INFO(call.url);
+    REQUIRE(call.headers.size() == 2);
+    CHECK(call.headers[1].first == "Authorization");
+    const std::string& auth = call.headers[1].second;
+    x::OAuth1Credentials c{"app-key", kConsumerSecret, "1460000000000000001-botTOKEN",
+                           "bot-token-secret"};
+    // Signed over the URL alone: a JSON body is not part of the signature.
+    CHECK(auth == x::oauth1_header(c, "POST", call.url, {}, "NONCE42", 1795000000));
+    const std::string sig = x::oauth1_signature(
+        "POST", call.url,
+        {{"oauth_consumer_key", "app-key"}, {"oauth_nonce", "NONCE42"},
+         {"oauth_signature_method", "HMAC-SHA1"}, {"oauth_timestamp", "1795000000"},
+         {"oauth_token", "1460000000000000001-botTOKEN"}, {"oauth_version", "1.0"}},
+        kConsumerSecret, "bot-token-secret");
+    CHECK(auth.find("oauth_signature=\"" + x::oauth_percent_encode(sig) + "\"") !=
+          std::string::npos);
+    CHECK(auth.find("Bearer") == std::string::npos);
+  }
 }
 
 json body_of(const ApiCall& call) { return json::parse(call.body); }

@@ -14,6 +14,7 @@
 
 #include "bot/redis.h"
 #include "tests/e2e/bot_process.h"
+#include "handlers/x/oauth1.h"
 #include "tests/e2e/http_probe.h"
 #include "tests/support/fake_platform.h"
 #include "tests/support/redis_server.h"
@@ -68,8 +69,12 @@ struct Platforms {
                                         {"app_secret", kAppSecret},
                                         {"page_access_token", "fb-token"},
                                         {"api_base", fake.base_url()}};
+    // OAuth 1.0a, the credential that does not expire (a bearer token is covered by the
+    // handler's unit tests).
     config["platforms"]["x"] = {{"consumer_secret", kConsumerSecret},
-                                {"bearer_token", "x-token"},
+                                {"consumer_key", "x-app-key"},
+                                {"access_token", "1460000000000000001-botTOKEN"},
+                                {"access_token_secret", "x-token-secret"},
                                 {"api_base", fake.base_url()},
                                 {"bot_user_id", "1460000000000000001"}};
     bot = std::make_unique<BotProcess>(config);
@@ -165,6 +170,20 @@ TEST_CASE("Messenger: a signed message is answered through the Send API, echoes 
   CHECK(p.fake.request_count() == 1);  // nothing for the echo
 }
 
+// %XX escapes back to bytes (the OAuth header's values).
+std::string percent_decode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
 TEST_CASE("X: the CRC check, a direct message answered by DM, a mention answered publicly",
           "[e2e][x]") {
   Platforms p;
@@ -179,7 +198,30 @@ TEST_CASE("X: the CRC check, a direct message answered by DM, a mention answered
   REQUIRE(post(p.bot->port(), "/webhook/x", dm,
                {{"x-twitter-webhooks-signature", "sha256=" + hmac(kConsumerSecret, dm, true)}})
               .status == 200);
-  REQUIRE(p.sent_to("/2/dm_conversations/with/"));
+  auto sent_dm = p.sent_to("/2/dm_conversations/with/");
+  REQUIRE(sent_dm);
+  // The Authorization header on the wire is an OAuth 1.0a signature of exactly this request.
+  const std::string auth = sent_dm->header("authorization");
+  REQUIRE(auth.rfind("OAuth ", 0) == 0);
+  std::map<std::string, std::string> oauth;
+  for (size_t pos = 6; pos < auth.size();) {
+    size_t eq = auth.find("=\"", pos), end = auth.find('"', eq + 2);
+    REQUIRE(eq != std::string::npos);
+    REQUIRE(end != std::string::npos);
+    oauth[auth.substr(pos, eq - pos)] = percent_decode(auth.substr(eq + 2, end - eq - 2));
+    pos = end + 3;  // past '", '
+  }
+  CHECK(oauth["oauth_consumer_key"] == "x-app-key");
+  CHECK(oauth["oauth_token"] == "1460000000000000001-botTOKEN");
+  CHECK(oauth["oauth_signature_method"] == "HMAC-SHA1");
+  CHECK(oauth["oauth_nonce"].size() == 32);
+  nivaran::x::Params signed_params;
+  for (const auto& [k, v] : oauth) {
+    if (k != "oauth_signature") signed_params.emplace_back(k, v);
+  }
+  CHECK(oauth["oauth_signature"] == nivaran::x::oauth1_signature("POST", p.fake.base_url() + sent_dm->path,
+                                                        signed_params, kConsumerSecret,
+                                                        "x-token-secret"));
 
   const std::string mention = fixture("x", "mention.json");
   REQUIRE(post(p.bot->port(), "/webhook/x", mention,

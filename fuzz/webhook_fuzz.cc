@@ -10,8 +10,6 @@
 //      message it returns goes back out through render(), and each API call through classify();
 //   4. classify() on the input as an API's answer, with several HTTP statuses.
 // Seeds: handlers/<platform>/testdata/ (bodies) and fuzz/corpus/fuzz_webhook_<platform>/.
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <cstdint>
 #include <cstring>
@@ -21,6 +19,7 @@
 
 #include "core/message.h"
 #include "fuzz/fuzz_support.h"
+#include "handlers/common/signing.h"
 #include "handlers/handler.h"
 
 #ifndef FUZZ_PLATFORM
@@ -33,33 +32,6 @@ namespace {
 using nlohmann::json;
 
 constexpr char kApiBase[] = "http://127.0.0.1:9";
-
-std::string hmac_sha256(const std::string& key, const std::string& data) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
-  return std::string(reinterpret_cast<const char*>(mac), len);
-}
-
-std::string hex(const std::string& bytes) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 0xF]);
-  }
-  return out;
-}
-
-std::string base64(const std::string& bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()),
-                          static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
 
 // What the harness must know of a platform: its configuration block and how it signs.
 struct Platform {
@@ -74,10 +46,12 @@ std::string sign_telegram(const json& block, const std::string&) {
   return block["secret_token"].get<std::string>();
 }
 std::string sign_hub(const json& block, const std::string& body) {  // WhatsApp, Messenger
-  return "sha256=" + hex(hmac_sha256(block["app_secret"].get<std::string>(), body));
+  return "sha256=" +
+         handlers::to_hex(handlers::hmac_sha256(block["app_secret"].get<std::string>(), body));
 }
 std::string sign_x(const json& block, const std::string& body) {
-  return "sha256=" + base64(hmac_sha256(block["consumer_secret"].get<std::string>(), body));
+  return "sha256=" + handlers::to_base64(
+                         handlers::hmac_sha256(block["consumer_secret"].get<std::string>(), body));
 }
 
 Platform platform_spec(const std::string& name) {

@@ -9,7 +9,7 @@
 
 namespace nivaran::x {
 
-std::string oauth_percent_encode(std::string_view s) {
+std::string percent_encode(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(s.size() * 3);
@@ -28,8 +28,8 @@ std::string oauth_percent_encode(std::string_view s) {
 
 std::string oauth1_base_string(const std::string& method, const std::string& url, Params params) {
   for (auto& [k, v] : params) {
-    k = oauth_percent_encode(k);
-    v = oauth_percent_encode(v);
+    k = percent_encode(k);
+    v = percent_encode(v);
   }
   std::sort(params.begin(), params.end());  // by encoded name, then encoded value
   std::string joined;
@@ -37,14 +37,14 @@ std::string oauth1_base_string(const std::string& method, const std::string& url
     if (!joined.empty()) joined += '&';
     joined += k + "=" + v;
   }
-  return method + "&" + oauth_percent_encode(url) + "&" + oauth_percent_encode(joined);
+  return method + "&" + percent_encode(url) + "&" + percent_encode(joined);
 }
 
 std::string oauth1_signature(const std::string& method, const std::string& url,
                              const Params& params, const std::string& consumer_secret,
                              const std::string& token_secret) {
   const std::string key =
-      oauth_percent_encode(consumer_secret) + "&" + oauth_percent_encode(token_secret);
+      percent_encode(consumer_secret) + "&" + percent_encode(token_secret);
   return handlers::to_base64(handlers::hmac_sha1(key, oauth1_base_string(method, url, params)));
 }
 
@@ -65,7 +65,7 @@ std::string oauth1_header(const OAuth1Credentials& c, const std::string& method,
   std::string header = "OAuth ";
   for (size_t i = 0; i < oauth.size(); ++i) {
     if (i > 0) header += ", ";
-    header += oauth_percent_encode(oauth[i].first) + "=\"" + oauth_percent_encode(oauth[i].second) +
+    header += percent_encode(oauth[i].first) + "=\"" + percent_encode(oauth[i].second) +
               "\"";
   }
   return header;

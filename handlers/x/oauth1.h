@@ -24,8 +24,8 @@ struct OAuth1Credentials {
 using Params = std::vector<std::pair<std::string, std::string>>;
 
 // Percent-encoding as RFC 5849 section 3.6 requires: every byte but A-Z a-z 0-9 - . _ ~, in
-// upper-case hex.
-std::string oauth_percent_encode(std::string_view s);
+// upper-case hex. Also what makes any string safe as one URL path segment.
+std::string percent_encode(std::string_view s);
 
 // The signature base string: METHOD & encoded URL (scheme, host, path; no query) & the encoded,
 // sorted parameters (the request's query and form parameters plus the oauth_* ones).

@@ -225,24 +225,6 @@ std::string fit_tweet(std::string_view text) {
   return std::string(trim_end(text.substr(0, cuts[lo]))) + kEllipsis;
 }
 
-// `s` as one URL path segment.
-std::string path_segment(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                 c == '-' || c == '.' || c == '_' || c == '~';
-    if (plain) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    }
-  }
-  return out;
-}
-
 std::optional<int64_t> header_integer(const std::map<std::string, std::string>& headers,
                                       const char* name) {
   auto h = headers.find(name);
@@ -489,7 +471,7 @@ std::vector<ApiCall> XHandler::render(const OutboundMessage& msg) const {
 std::vector<ApiCall> XHandler::render_dm(const OutboundMessage& msg) const {
   std::vector<ApiCall> calls;
   std::string url =
-      api_base_ + "/2/dm_conversations/with/" + path_segment(msg.chat_id) + "/messages";
+      api_base_ + "/2/dm_conversations/with/" + percent_encode(msg.chat_id) + "/messages";
   for (const std::string& chunk : split_text(numbered_text(msg.reply), kMaxDmUnits)) {
     calls.push_back(post_json(url, {{"text", chunk}}));
   }

@@ -13,17 +13,6 @@ namespace nivaran {
 
 namespace {
 
-// KEYS: 1 session, 2 seen, 3 transcript, 4 outbox, 5 new ticket, 6 all tickets,
-//       7 district queue, 8 citizen's tickets, 9 attached ticket, 10 local inbox (web chat),
-//       11 SLA deadlines, 12 history of the new or attached ticket, 13 audit log,
-//       14.. the new ticket's queue indexes, or the indexes the attached ticket leaves then joins
-// ARGV: 1 expected version, 2 session JSON, 3 session ttl ms, 4 dedupe ttl ms,
-//       5 draft transcript ttl ms, 6 now ms, 7 outbox JSON, 8 new ticket ref,
-//       9 ticket fields JSON (flat, strings), 10 attach ref, 11 episode has ticket (0/1),
-//       12 n = number of transcript entries, 13 SLA deadlines JSON [score, member, ...] of the
-//       new ticket, 14 ticket change JSON or '' (TicketChange), 15 the session's open ticket
-//       ('' none; kept beside the session so load() can read its status in the same trip),
-//       16..15+n transcript entries, then inbox entries
 // KEYS: 1 seen, 2 session. ARGV: 1 the prefix of ticket keys. Returns [seen, v, s, fb, ot,
 // status of ticket ot]: whether the message was seen, the session, and the status of the ticket
 // it has open (a closed one takes no more messages), in one trip.
@@ -35,6 +24,17 @@ if s[4] and s[4] ~= '' then status = redis.call('HGET', ARGV[1] .. s[4], 'status
 return {seen, s[1], s[2], s[3], s[4], status}
 )lua");
 
+// KEYS: 1 session, 2 seen, 3 transcript, 4 outbox, 5 new ticket, 6 all tickets,
+//       7 district queue, 8 citizen's tickets, 9 attached ticket, 10 local inbox (web chat),
+//       11 SLA deadlines, 12 history of the new or attached ticket, 13 audit log,
+//       14.. the new ticket's queue indexes, or the indexes the attached ticket leaves then joins
+// ARGV: 1 expected version, 2 session JSON, 3 session ttl ms, 4 dedupe ttl ms,
+//       5 draft transcript ttl ms, 6 now ms, 7 outbox JSON, 8 new ticket ref,
+//       9 ticket fields JSON (flat, strings), 10 attach ref, 11 episode has ticket (0/1),
+//       12 n = number of transcript entries, 13 SLA deadlines JSON [score, member, ...] of the
+//       new ticket, 14 ticket change JSON or '' (TicketChange), 15 the session's open ticket
+//       ('' none; kept beside the session so load() can read its status in the same trip),
+//       16..15+n transcript entries, then inbox entries
 const RedisScript kCommitScript(R"lua(
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'DUP' end
 local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
@@ -109,7 +109,8 @@ Result<LoadedSession> ConversationStore::load(const std::string& platform,
                                               const std::string& message_id) {
   // Ticket keys are built in the script from their prefix: which ticket is open is known only
   // there. Nivaran runs on one Redis, not a cluster, so an undeclared key is fine.
-  auto r = redis_.eval(kLoadScript, {keys::seen(platform, message_id), keys::session(platform, user_id)},
+  auto r = redis_.eval(kLoadScript,
+                       {keys::seen(platform, message_id), keys::session(platform, user_id)},
                        {keys::ticket("")});
   if (!r.ok()) return r.status();
   if (r->is_error() || r->elements.size() != 6) return Status::unavailable("Redis: " + r->str);

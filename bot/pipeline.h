@@ -73,8 +73,7 @@ class Pipeline {
   Result<Processed> record_receipt(const InboundMessage& msg);
   // The ordinary path: the dialog step and its effects.
   Status draft_step(const InboundMessage& msg, const LoadedSession& loaded,
-                    dialogs::Session session, int64_t now,
-                    Draft& d);
+                    dialogs::Session session, int64_t now, Draft& d);
   // A public mention: a docket in the triage queue and a short public answer.
   Status draft_mention(const InboundMessage& msg, const dialogs::Session& session, int64_t now,
                        Draft& d);

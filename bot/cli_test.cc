@@ -50,7 +50,7 @@ TEST_CASE("chat takes an optional --user and help is recognised anywhere", "[cli
   CHECK(parse_command_line({"serve", "--help"})->help);
 }
 
-TEST_CASE("user add needs a login and a role; the district is optional", "[cli]") {
+TEST_CASE("user add needs a login and a role, and the district is optional", "[cli]") {
   auto ig = parse_command_line(
       {"user", "add", "--config", "c.json", "--login", "ig.range", "--role", "ig"});
   REQUIRE(ig.ok());

@@ -99,7 +99,7 @@ TEST_CASE("a file that is not JSON, or missing, is refused", "[config]") {
         "/nonexistent/nivaran.json: cannot read the file");
 }
 
-TEST_CASE("the auth block is optional; the scrypt cost must be a power of two", "[config]") {
+TEST_CASE("the auth block is optional, and the scrypt cost must be a power of two", "[config]") {
   setenv("NIVARAN_TEST_TOKEN", "t", 1);
   auto defaults = load_config(write_config(kValid));
   REQUIRE(defaults.ok());

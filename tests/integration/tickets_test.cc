@@ -289,7 +289,7 @@ TEST_CASE("the citizen's answer to the satisfaction question closes or reopens t
   CHECK(w.ticket(third)["status"] == "resolved");
 }
 
-TEST_CASE("after filing, a text is asked about; once the ticket is closed it starts a new "
+TEST_CASE("after filing, a text is asked about, and once the ticket is closed it starts a new "
           "complaint", "[tickets][redis][sessions]") {
   World w;
   std::string ref = w.file("telegram", "c1", "1", "बरेली", "9876543210");

@@ -39,6 +39,9 @@ struct Config {
     int64_t ttl_seconds = 30 * 24 * 3600;        // an idle conversation is forgotten after this
     int64_t dedupe_ttl_seconds = 7 * 24 * 3600;  // how long a platform message id is remembered
     int64_t draft_transcript_ttl_seconds = 30 * 24 * 3600;  // transcript without a ticket
+    // Sessions this process keeps in memory to skip a read (0: none); a read cache that every
+    // commit checks against Redis (bot/session_cache.h).
+    int64_t cache_entries = 20000;
   } sessions;
 
   struct Outbox {

@@ -71,6 +71,8 @@ TEST_CASE("invalid files are refused with the field named", "[config]") {
        "outbox.sends_per_second: expected an object of platform: replies per second"},
       {"\"port\": 6390}", "\"port\": 6390}, \"intake\": {\"window_days\": 0}",
        "intake.window_days: expected an integer from 1 to 3650"},
+      {"\"port\": 6390}", "\"port\": 6390}, \"sessions\": {\"cache_entries\": -1}",
+       "sessions.cache_entries: expected an integer from 0 to 10000000"},
 
       {"\"host\": \"127.0.0.1\", \"port\": 6390", "\"host\": 5, \"port\": 6390",
        "redis.host: expected a string"},

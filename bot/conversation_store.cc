@@ -27,23 +27,29 @@ return {seen, s[1], s[2], s[3], s[4], status}
 // KEYS: 1 session, 2 seen, 3 transcript, 4 outbox, 5 new ticket, 6 all tickets,
 //       7 district queue, 8 citizen's tickets, 9 attached ticket, 10 local inbox (web chat),
 //       11 SLA deadlines, 12 history of the new or attached ticket, 13 audit log,
-//       14.. the new ticket's queue indexes, or the indexes the attached ticket leaves then joins
+//       14 the ticket the step took to be the session's open one,
+//       15.. the new ticket's queue indexes, or the indexes the attached ticket leaves then joins
 // ARGV: 1 expected version, 2 session JSON, 3 session ttl ms, 4 dedupe ttl ms,
 //       5 draft transcript ttl ms, 6 now ms, 7 outbox JSON, 8 new ticket ref,
 //       9 ticket fields JSON (flat, strings), 10 attach ref, 11 episode has ticket (0/1),
 //       12 n = number of transcript entries, 13 SLA deadlines JSON [score, member, ...] of the
 //       new ticket, 14 ticket change JSON or '' (TicketChange), 15 the session's open ticket
 //       ('' none; kept beside the session so load() can read its status in the same trip),
-//       16..15+n transcript entries, then inbox entries
+//       16 '1' when the step took KEYS[14]'s status to be ARGV[17] (refused otherwise, as a
+//       conflict: staff closed the ticket meanwhile), 17 that status,
+//       18..17+n transcript entries, then inbox entries
 const RedisScript kCommitScript(R"lua(
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'DUP' end
 local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if v ~= tonumber(ARGV[1]) then return 'CONFLICT' end
+if ARGV[16] == '1' and (redis.call('HGET', KEYS[14], 'status') or '') ~= ARGV[17] then
+  return 'CONFLICT'
+end
 redis.call('HSET', KEYS[1], 'v', v + 1, 's', ARGV[2], 'ot', ARGV[15])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
 local n = tonumber(ARGV[12])
-for i = 16, 15 + n do
+for i = 18, 17 + n do
   redis.call('XADD', KEYS[3], '*', 'e', ARGV[i])
 end
 local change = nil
@@ -59,7 +65,7 @@ if ARGV[8] ~= '' then
   redis.call('ZADD', KEYS[6], ARGV[6], ARGV[8])
   redis.call('ZADD', KEYS[7], ARGV[6], ARGV[8])
   redis.call('ZADD', KEYS[8], ARGV[6], ARGV[8])
-  for i = 14, #KEYS do redis.call('ZADD', KEYS[i], ARGV[6], ARGV[8]) end
+  for i = 15, #KEYS do redis.call('ZADD', KEYS[i], ARGV[6], ARGV[8]) end
   local deadlines = cjson.decode(ARGV[13])
   for i = 1, #deadlines, 2 do redis.call('ZADD', KEYS[11], deadlines[i], deadlines[i + 1]) end
   if change and change.history ~= '' then redis.call('XADD', KEYS[12], '*', 'e', change.history) end
@@ -70,8 +76,8 @@ elseif ARGV[10] ~= '' and redis.call('EXISTS', KEYS[9]) == 1 then
                  redis.call('HGET', KEYS[9], 'status') == change.expect_status) then
     redis.call('HDEL', KEYS[1], 'fb')
     if #change.set > 0 then redis.call('HSET', KEYS[9], unpack(change.set)) end
-    for i = 1, change.nrem do redis.call('ZREM', KEYS[13 + i], ARGV[10]) end
-    for i = 1, change.nadd do redis.call('ZADD', KEYS[13 + change.nrem + i], change.score, ARGV[10]) end
+    for i = 1, change.nrem do redis.call('ZREM', KEYS[14 + i], ARGV[10]) end
+    for i = 1, change.nadd do redis.call('ZADD', KEYS[14 + change.nrem + i], change.score, ARGV[10]) end
     for _, m in ipairs(change.sla_rem) do redis.call('ZREM', KEYS[11], m) end
     for i = 1, #change.sla_add, 2 do
       redis.call('ZADD', KEYS[11], change.sla_add[i], change.sla_add[i + 1])
@@ -90,8 +96,8 @@ end
 if ARGV[7] ~= '' then
   redis.call('XADD', KEYS[4], '*', 'm', ARGV[7])
 end
-if #ARGV > 15 + n then
-  for i = 16 + n, #ARGV do
+if #ARGV > 17 + n then
+  for i = 18 + n, #ARGV do
     redis.call('XADD', KEYS[10], 'MAXLEN', '~', '1000', '*', 'r', ARGV[i])
   end
   redis.call('PEXPIRE', KEYS[10], ARGV[3])
@@ -245,6 +251,7 @@ Result<ConversationStore::Outcome> ConversationStore::commit(const ConversationC
       keys::sla_due(),
       keys::ticket_history(!c.new_ticket_ref.empty() ? c.new_ticket_ref : c.attach_ticket_ref),
       keys::audit(),
+      c.checked_ticket.empty() ? none : keys::ticket(c.checked_ticket),
   };
   if (!c.new_ticket_ref.empty()) {
     keys_list.insert(keys_list.end(), c.new_ticket_indexes.begin(), c.new_ticket_indexes.end());
@@ -277,6 +284,8 @@ Result<ConversationStore::Outcome> ConversationStore::commit(const ConversationC
                                     {"history", c.change.history},
                                     {"audit", c.change.audit}}),
       c.open_ticket,
+      c.checked_ticket.empty() ? "" : "1",
+      c.checked_ticket_status,
   };
   args.insert(args.end(), c.transcript.begin(), c.transcript.end());
   if (!c.inbox_key.empty()) args.insert(args.end(), c.inbox_entries.begin(), c.inbox_entries.end());

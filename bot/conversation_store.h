@@ -51,6 +51,10 @@ struct ConversationCommit {
   int64_t expected_version = 0;
   std::string session_json;
   std::string open_ticket;               // the session's open ticket, kept beside it ('' none)
+  // The ticket the step took to be open ('' none) and the status it took it to have: the commit
+  // is refused as a conflict when that status has changed since (staff closed the ticket).
+  std::string checked_ticket;
+  std::string checked_ticket_status;
   std::string episode;                   // keys the transcript stream
   bool episode_has_ticket = false;       // keep the transcript for ever
   std::vector<std::string> transcript;   // JSON entries, in order

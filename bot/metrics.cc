@@ -23,6 +23,12 @@ std::string render_prometheus() {
   counter("nivaran_messages_duplicate_total", "Redelivered messages ignored.",
           c.messages_duplicate);
   counter("nivaran_tickets_created_total", "Tickets filed.", c.tickets_created);
+  counter("nivaran_session_cache_hits_total",
+          "Messages stepped on a session cached in this process instead of one read from Redis.",
+          c.session_cache_hits);
+  counter("nivaran_session_cache_stale_total",
+          "Cached sessions the commit found out of date; the message was stepped again after a read.",
+          c.session_cache_stale);
   counter("nivaran_outbox_sent_total", "Replies delivered to platforms.", c.outbox_sent);
   counter("nivaran_outbox_retried_total", "Replies scheduled for another attempt.",
           c.outbox_retried);

@@ -14,6 +14,8 @@ struct Counters {
   std::atomic<uint64_t> messages_processed{0};
   std::atomic<uint64_t> messages_duplicate{0};
   std::atomic<uint64_t> tickets_created{0};
+  std::atomic<uint64_t> session_cache_hits{0};    // steps taken on a cached session
+  std::atomic<uint64_t> session_cache_stale{0};   // of those, refused by the commit and re-read
   std::atomic<uint64_t> outbox_sent{0};
   std::atomic<uint64_t> outbox_retried{0};
   std::atomic<uint64_t> outbox_rate_limited{0};  // replies held for their platform's send rate

@@ -13,6 +13,7 @@
 #include <openssl/sha.h>
 
 #include "bot/keys.h"
+#include "bot/metrics.h"
 #include "bot/tickets.h"
 #include "dialogs/match.h"
 
@@ -66,13 +67,14 @@ std::string make_unique_id(int64_t now_ms) {
 
 Pipeline::Pipeline(ConversationStore& store, const dialogs::Flow& flow,
                    const dialogs::ReferenceData& ref, PipelineOptions options, Clock clock,
-                   StepFunction step)
+                   StepFunction step, SessionCache* cache)
     : store_(store),
       flow_(flow),
       ref_(ref),
       options_(std::move(options)),
       clock_(std::move(clock)),
-      step_(std::move(step)) {}
+      step_(std::move(step)),
+      cache_(cache) {}
 
 std::string mobile_key(const std::string& mobile) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -114,14 +116,31 @@ Result<Processed> Pipeline::record_receipt(const InboundMessage& msg) {
 
 Result<Processed> Pipeline::process(const InboundMessage& msg) {
   if (msg.kind == "receipt") return record_receipt(msg);
+  const std::string cache_key = msg.platform + '\n' + msg.user_id;
+  // A mention files a ticket at once: it always reads Redis first (see draft_step on why).
+  bool use_cache = cache_ != nullptr && msg.kind != "mention";
   for (int attempt = 0; attempt <= options_.max_conflict_retries; ++attempt) {
-    auto loaded = store_.load(msg.platform, msg.user_id, msg.message_id);
-    if (!loaded.ok()) return loaded.status();
-    if (loaded->seen) return duplicate();
+    LoadedSession loaded;
     dialogs::Session session;
-    if (!loaded->session_json.empty()) {
-      json j = json::parse(loaded->session_json, nullptr, false);
-      if (!j.is_discarded()) session = j.get<dialogs::Session>();
+    std::optional<CachedSession> hit;
+    if (use_cache) hit = cache_->get(cache_key);
+    // A session waiting for feedback is read afresh: the answer changes a ticket.
+    const bool cached = hit && hit->feedback_for.empty();
+    if (cached) {
+      metrics::counters().session_cache_hits++;
+      loaded.version = hit->version;
+      loaded.open_ticket = hit->open_ticket;
+      loaded.open_ticket_status = hit->open_ticket_status;
+      session = std::move(hit->session);
+    } else {
+      auto read = store_.load(msg.platform, msg.user_id, msg.message_id);
+      if (!read.ok()) return read.status();
+      if (read->seen) return duplicate();
+      loaded = std::move(read.value());
+      if (!loaded.session_json.empty()) {
+        json j = json::parse(loaded.session_json, nullptr, false);
+        if (!j.is_discarded()) session = j.get<dialogs::Session>();
+      }
     }
     const int64_t now = clock_();
 
@@ -130,16 +149,22 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
     c.platform = msg.platform;
     c.user_id = msg.user_id;
     c.message_id = msg.message_id;
-    c.expected_version = loaded->version;
+    c.expected_version = loaded.version;
     c.now_ms = now;
 
     Status drafted;
     if (msg.kind == "mention") {
       drafted = draft_mention(msg, session, now, d);
     } else {
-      auto feedback = draft_feedback(msg, loaded.value(), session, now, d);
+      auto feedback = draft_feedback(msg, loaded, session, now, d);
       if (!feedback.ok()) return feedback.status();
-      if (!feedback.value()) drafted = draft_step(msg, loaded.value(), std::move(session), now, d);
+      if (!feedback.value()) {
+        drafted = draft_step(msg, loaded, std::move(session), now, cached, d);
+      }
+    }
+    if (drafted.code() == Status::Code::kConflict && cached) {
+      use_cache = false;  // this step files a ticket: step again on what Redis holds
+      continue;
     }
     if (!drafted.is_ok()) return drafted;
 
@@ -158,15 +183,27 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
     }
 
     auto outcome = store_.commit(c);
-    if (!outcome.ok()) return outcome.status();
+    if (!outcome.ok()) {
+      if (cache_) cache_->erase(cache_key);  // whether it was applied is unknown
+      return outcome.status();
+    }
     switch (outcome.value()) {
       case ConversationStore::Outcome::kDuplicate:
         return duplicate();
       case ConversationStore::Outcome::kCommitted:
+        if (cache_) remember(cache_key, loaded, d);
         return Processed{.duplicate = false,
                          .replies = std::move(d.replies),
                          .ticket_ref = c.new_ticket_ref};
       case ConversationStore::Outcome::kConflict:
+        if (cached) {
+          // The cached session was stale (another process, a staff action, a closed ticket):
+          // read Redis and step again, at once.
+          metrics::counters().session_cache_stale++;
+          cache_->erase(cache_key);
+          use_cache = false;
+          continue;
+        }
         // Another delivery for this citizen won the race: re-read and re-step, after a short
         // random pause so that two losers do not collide again.
         backoff_after_conflict(attempt);
@@ -176,8 +213,35 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
   return Status::unavailable("conversation is busy with concurrent updates; retry");
 }
 
+void Pipeline::remember(const std::string& cache_key, const LoadedSession& loaded,
+                        const Draft& d) {
+  const ConversationCommit& c = d.commit;
+  // What the session hash holds now is known exactly only for an ordinary step: a change to a
+  // ticket may have cleared "fb", and a ticket the session took over has a status not read.
+  std::string status;
+  bool known = d.session.has_value() && c.change.empty() && loaded.feedback_for.empty();
+  if (c.open_ticket.empty()) {
+    status.clear();
+  } else if (c.open_ticket == c.new_ticket_ref) {
+    status = "new";
+  } else if (c.open_ticket == c.checked_ticket) {
+    status = c.checked_ticket_status;
+  } else {
+    known = false;
+  }
+  if (!known) {
+    cache_->erase(cache_key);
+    return;
+  }
+  cache_->put(cache_key, CachedSession{.version = c.expected_version + 1,
+                                       .session = *d.session,
+                                       .feedback_for = "",
+                                       .open_ticket = c.open_ticket,
+                                       .open_ticket_status = status});
+}
+
 Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& loaded,
-                            dialogs::Session session, int64_t now, Draft& d) {
+                            dialogs::Session session, int64_t now, bool cached, Draft& d) {
   ConversationCommit& c = d.commit;
   // A closed ticket takes no more messages: what the citizen writes next is a new complaint,
   // not something to add to it. load() read the ticket's status; a session committed before
@@ -192,6 +256,8 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
       auto it = fields->find("status");
       if (it != fields->end()) status = it->second;
     }
+    c.checked_ticket = session.open_ticket;
+    c.checked_ticket_status = status;
     if (status == "closed") {
       session.open_ticket.clear();
       session.held.clear();
@@ -217,6 +283,14 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
     if (!apology.empty()) step.replies.push_back(Reply{apology, {}});
   }
 
+  // A step that files a ticket takes its reference (INCR) before the commit: from a cached
+  // session, which the commit may yet refuse, or for a redelivered message, it would burn a
+  // number. Such a step is taken again on what Redis holds.
+  if (cached) {
+    for (const auto& effect : step.effects) {
+      if (effect.type == "create_ticket") return Status::conflict("files a ticket: read first");
+    }
+  }
   for (const auto& effect : step.effects) {
     if (effect.type == "create_ticket" && c.new_ticket_ref.empty()) {
       auto handled = intake_check(msg, effect.data, step.session, now, d);
@@ -279,6 +353,7 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
   }
   step.session.updated_at_ms = now;
   c.session_json = json_text(json(step.session));
+  d.session = step.session;
   c.open_ticket = step.session.open_ticket;
   if (c.episode.empty()) {
     c.episode = step.session.episode.empty() ? ctx.fresh_episode : step.session.episode;

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bot/conversation_store.h"
+#include "bot/session_cache.h"
 #include "bot/sla.h"
 #include "core/message.h"
 #include "core/status.h"
@@ -56,8 +58,11 @@ class Pipeline {
       const dialogs::Flow&, const dialogs::ReferenceData&, const dialogs::Session&,
       const InboundMessage&, const dialogs::StepContext&)>;
 
+  // `cache` (may be null: always read Redis) remembers sessions this process committed, so the
+  // next message of a conversation skips the read; see session_cache.h.
   Pipeline(ConversationStore& store, const dialogs::Flow& flow, const dialogs::ReferenceData& ref,
-           PipelineOptions options, Clock clock, StepFunction step = dialogs::step);
+           PipelineOptions options, Clock clock, StepFunction step = dialogs::step,
+           SessionCache* cache = nullptr);
 
   // Processes one message. unavailable() when Redis cannot be reached or the conversation stays
   // contended; the caller answers 503 so the platform redelivers.
@@ -69,11 +74,17 @@ class Pipeline {
     ConversationCommit commit;
     std::vector<Reply> replies;
     std::string reply_kind;  // "mention": a public answer
+    std::optional<dialogs::Session> session;  // as committed, after an ordinary step
   };
   Result<Processed> record_receipt(const InboundMessage& msg);
   // The ordinary path: the dialog step and its effects.
+  // `cached`: the session came from the cache; a step that would file a ticket returns
+  // conflict() instead, to be taken again after a read.
   Status draft_step(const InboundMessage& msg, const LoadedSession& loaded,
-                    dialogs::Session session, int64_t now, Draft& d);
+                    dialogs::Session session, int64_t now, bool cached, Draft& d);
+  // After a commit: caches the session as Redis now holds it, or forgets it when that is not
+  // known exactly.
+  void remember(const std::string& cache_key, const LoadedSession& loaded, const Draft& d);
   // A public mention: a docket in the triage queue and a short public answer.
   Status draft_mention(const InboundMessage& msg, const dialogs::Session& session, int64_t now,
                        Draft& d);
@@ -92,6 +103,7 @@ class Pipeline {
   PipelineOptions options_;
   Clock clock_;
   StepFunction step_;
+  SessionCache* cache_;
 };
 
 // The key a mobile number is indexed under: a keyed hash, so the number never appears in Redis

@@ -69,8 +69,10 @@ Result<std::unique_ptr<Runtime>> load_runtime(const std::string& config_path,
                      .dedupe_ttl_ms = c.sessions.dedupe_ttl_seconds * 1000,
                      .draft_transcript_ttl_ms = c.sessions.draft_transcript_ttl_seconds * 1000};
   rt->store = std::make_unique<ConversationStore>(*rt->redis, limits);
+  rt->session_cache = std::make_unique<SessionCache>(static_cast<size_t>(c.sessions.cache_entries));
   rt->pipeline = std::make_unique<Pipeline>(*rt->store, rt->flow, rt->reference,
-                                            std::move(options), system_now_ms);
+                                            std::move(options), system_now_ms, dialogs::step,
+                                            rt->session_cache.get());
   AccountOptions account_options;
   for (const auto& d : rt->reference.districts) account_options.known_districts.push_back(d.code);
   account_options.token_ttl_s = c.auth.token_ttl_seconds;

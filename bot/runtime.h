@@ -32,6 +32,7 @@ struct Runtime {
   std::map<std::string, std::shared_ptr<Handler>> handlers;  // configured platforms only
   std::unique_ptr<Redis> redis;
   std::unique_ptr<ConversationStore> store;
+  std::unique_ptr<SessionCache> session_cache;
   std::unique_ptr<Pipeline> pipeline;
   std::unique_ptr<WebChat> webchat;  // null unless platforms.webchat is configured and enabled
   SlaPolicy sla;

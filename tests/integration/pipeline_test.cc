@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "bot/keys.h"
+#include "bot/metrics.h"
 #include "tests/integration/fixture.h"
 
 namespace nivaran::testing {
@@ -56,11 +57,14 @@ const std::vector<std::string> kConversation = {
     "हाँ",                                            // confirm the summary
 };
 
+// One `nivaran serve` process: its own pipeline and, when `cached`, its own session cache (as
+// the service runs), else a read of Redis for every message.
 struct Harness {
-  explicit Harness(Redis& redis, int64_t* clock)
+  explicit Harness(Redis& redis, int64_t* clock, bool cached = false)
       : store(redis, StoreLimits{}),
+        cache(cached ? 1000 : 0),
         pipeline(store, nivaran::testing::repo_flow(), nivaran::testing::repo_reference(),
-                 options(), [clock] { return *clock; }) {}
+                 options(), [clock] { return *clock; }, dialogs::step, cached ? &cache : nullptr) {}
 
   static PipelineOptions options() {
     PipelineOptions o;
@@ -81,6 +85,7 @@ struct Harness {
   }
 
   ConversationStore store;
+  SessionCache cache;
   Pipeline pipeline;
 };
 
@@ -95,7 +100,9 @@ TEST_CASE("a complete Hindi conversation files a ticket with its transcript and 
           "[pipeline][redis]") {
   RedisFixture f;
   int64_t now = 1795000000000;  // 2026-11-18
-  Harness h(*f.redis, &now);
+  const bool cached = GENERATE(false, true);
+  INFO("session cache: " << (cached ? "on" : "off"));
+  Harness h(*f.redis, &now, cached);
   std::string ref;
   std::string last_reply;
   for (size_t i = 0; i < kConversation.size(); ++i) {
@@ -144,7 +151,9 @@ TEST_CASE("a complete Hindi conversation files a ticket with its transcript and 
 TEST_CASE("a redelivered message changes nothing", "[pipeline][redis]") {
   RedisFixture f;
   int64_t now = 1795000000000;
-  Harness h(*f.redis, &now);
+  const bool cached = GENERATE(false, true);
+  INFO("session cache: " << (cached ? "on" : "off"));
+  Harness h(*f.redis, &now, cached);
   REQUIRE(h.say("2002", "नमस्ते", "m1").ok());
   REQUIRE(h.say("2002", "1", "m2").ok());
   auto outbox_before = f.run({"XLEN", keys::outbox()}).integer;
@@ -163,8 +172,10 @@ TEST_CASE("concurrent deliveries for one citizen from two processes never lose a
   // Two Redis clients and two pipelines stand for two `nivaran serve` processes.
   Redis second(f.redis->endpoint());
   int64_t now = 1795000000000;
-  Harness a(*f.redis, &now);
-  Harness b(second, &now);
+  const bool cached = GENERATE(false, true);
+  INFO("session cache: " << (cached ? "on" : "off"));
+  Harness a(*f.redis, &now, cached);
+  Harness b(second, &now, cached);
   constexpr int kPerThread = 40;
   std::atomic<int> failures{0};
   auto send = [&](Harness& h, const std::string& prefix) {
@@ -205,7 +216,9 @@ TEST_CASE("with Redis down a message is refused as unavailable, and after a rest
           "[pipeline][redis][fault]") {
   RedisFixture f;
   int64_t now = 1795000000000;
-  Harness h(*f.redis, &now);
+  const bool cached = GENERATE(false, true);
+  INFO("session cache: " << (cached ? "on" : "off"));
+  Harness h(*f.redis, &now, cached);
   REQUIRE(h.say("4004", "नमस्ते", "x1").ok());
   REQUIRE(h.say("4004", "1", "x2").ok());
 
@@ -299,4 +312,114 @@ TEST_CASE("a dialog step that throws is committed with an apology instead of blo
     }
   }
   CHECK(error_recorded);
+}
+
+namespace {
+
+std::map<std::string, std::string> ticket_of(RedisFixture& f, const std::string& ref) {
+  auto fields = f.run({"HGETALL", keys::ticket(ref)});
+  std::map<std::string, std::string> t;
+  for (size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
+    t[fields.elements[i].str] = fields.elements[i + 1].str;
+  }
+  return t;
+}
+
+// The citizen's messages in a transcript, in order.
+std::vector<std::string> inbound_texts(RedisFixture& f, const std::string& episode) {
+  std::vector<std::string> out;
+  for (const auto& e : f.run({"XRANGE", keys::transcript(episode), "-", "+"}).elements) {
+    json j = json::parse(e.elements[1].elements[1].str);
+    if (j["dir"] == "in") out.push_back(j["msg"].value("text", ""));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a conversation whose messages alternate between two processes, each caching "
+          "sessions, files one complete ticket",
+          "[pipeline][redis][cache]") {
+  RedisFixture f;
+  Redis second(f.redis->endpoint());
+  int64_t now = 1795000000000;
+  Harness a(*f.redis, &now, true);
+  Harness b(second, &now, true);
+  const uint64_t hits_before = metrics::counters().session_cache_hits;
+  const uint64_t stale_before = metrics::counters().session_cache_stale;
+  std::string ref;
+  for (size_t i = 0; i < kConversation.size(); ++i) {
+    Harness& h = i % 2 == 0 ? a : b;
+    auto r = h.say("1101", kConversation[i], "alt" + std::to_string(i));
+    REQUIRE(r.ok());
+    REQUIRE_FALSE(r->duplicate);
+    if (!r->ticket_ref.empty()) ref = r->ticket_ref;
+    now += 1000;
+  }
+  // From the third message on, each process holds the session as it committed it two messages
+  // ago: out of date every time, and every time refused by the commit and read afresh.
+  CHECK(metrics::counters().session_cache_hits - hits_before >= kConversation.size() - 3);
+  CHECK(metrics::counters().session_cache_stale - stale_before >= kConversation.size() - 3);
+
+  REQUIRE_FALSE(ref.empty());
+  auto t = ticket_of(f, ref);
+  CHECK(t["category"] == "theft");
+  CHECK(t["district"] == "bareilly");
+  CHECK(t["place"] == "पुराना शहर, किला पुल के पास");
+  CHECK(t["name"] == "राम कुमार");
+  CHECK(t["mobile"] == "9876543210");
+  CHECK(session_version(f, "1101") == static_cast<int64_t>(kConversation.size()));
+  CHECK(inbound_texts(f, t["transcript"]) == kConversation);
+}
+
+TEST_CASE("with a cached session, a redelivered message changes nothing and a redelivered "
+          "confirmation files no second ticket and wastes no reference",
+          "[pipeline][redis][cache]") {
+  RedisFixture f;
+  int64_t now = 1795000000000;
+  Harness h(*f.redis, &now, true);
+  std::string ref;
+  for (size_t i = 0; i < kConversation.size(); ++i) {
+    auto r = h.say("1202", kConversation[i], "c" + std::to_string(i));
+    REQUIRE(r.ok());
+    if (!r->ticket_ref.empty()) ref = r->ticket_ref;
+    now += 1000;
+  }
+  REQUIRE(ref == "BLY-26-000001");
+  const auto version = session_version(f, "1202");
+  const auto outbox = f.run({"XLEN", keys::outbox()}).integer;
+  for (const std::string id : {"c4", "c10"}) {  // a mid-dialog answer and the confirmation
+    const size_t i = std::stoul(id.substr(1));
+    auto again = h.say("1202", kConversation[i], id);
+    REQUIRE(again.ok());
+    CHECK(again->duplicate);
+    CHECK(again->ticket_ref.empty());
+  }
+  CHECK(session_version(f, "1202") == version);
+  CHECK(f.run({"XLEN", keys::outbox()}).integer == outbox);
+  CHECK(f.run({"ZCARD", keys::all_tickets()}).integer == 1);
+  // The next ticket takes the next number: the redelivery took none.
+  std::string next;
+  for (size_t i = 0; i < kConversation.size(); ++i) {
+    auto r = h.say("1203", kConversation[i], "d" + std::to_string(i));
+    REQUIRE(r.ok());
+    if (!r->ticket_ref.empty()) next = r->ticket_ref;
+  }
+  CHECK(next == "BLY-26-000002");
+}
+
+TEST_CASE("a session cached by the process but lost by Redis is started afresh",
+          "[pipeline][redis][cache]") {
+  RedisFixture f;
+  int64_t now = 1795000000000;
+  Harness h(*f.redis, &now, true);
+  REQUIRE(h.say("1303", "नमस्ते", "l1").ok());
+  REQUIRE(h.say("1303", "1", "l2").ok());  // the category: the cache now expects a district
+  f.run({"FLUSHALL"});
+  auto r = h.say("1303", "बरेली", "l3");
+  REQUIRE(r.ok());
+  CHECK_FALSE(r->duplicate);
+  CHECK(session_version(f, "1303") == 1);
+  auto session = json::parse(f.run({"HGET", keys::session("telegram", "1303"), "s"}).str);
+  CHECK_FALSE(session["slots"].contains("category"));  // what Redis lost is not brought back
 }

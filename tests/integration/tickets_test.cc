@@ -25,12 +25,16 @@ namespace {
 
 const int64_t kStart = 1795000000000;  // 2026-11-18
 
+// One process's services over a fresh Redis; `cached`: the pipeline keeps a session cache, as
+// `nivaran serve` does.
 struct World {
-  explicit World(PipelineOptions extra = {}) : store(*f.redis, StoreLimits{}) {
+  explicit World(PipelineOptions extra = {}, bool cached = false)
+      : store(*f.redis, StoreLimits{}), cache(cached ? 1000 : 0) {
     PipelineOptions o = extra;
     for (const auto& d : repo_reference().districts) o.ticket_prefixes[d.code] = d.ticket_prefix;
     pipeline = std::make_unique<Pipeline>(store, repo_flow(), repo_reference(), o,
-                                          [this] { return now; });
+                                          [this] { return now; }, dialogs::step,
+                                          cached ? &cache : nullptr);
     tickets = std::make_unique<TicketService>(*f.redis, repo_reference(), repo_flow(),
                                               [this] { return now; });
   }
@@ -85,6 +89,7 @@ struct World {
   int64_t now = kStart;
   int next_id = 0;
   ConversationStore store;
+  SessionCache cache;
   std::unique_ptr<Pipeline> pipeline;
   std::unique_ptr<TicketService> tickets;
   std::vector<Reply> last_replies;
@@ -256,7 +261,9 @@ TEST_CASE("the lifecycle allows only its transitions, each recorded with who and
 
 TEST_CASE("the citizen's answer to the satisfaction question closes or reopens the ticket",
           "[tickets][redis][feedback]") {
-  World w;
+  const bool cached = GENERATE(false, true);
+  INFO("session cache: " << (cached ? "on" : "off"));
+  World w({}, cached);
   std::string happy = w.file("telegram", "c1", "1", "बरेली", "9876543210");
   REQUIRE(w.tickets->set_status(kBareillyStaff, happy, "resolved", "").ok());
   auto said = w.say("telegram", "c1", "हाँ");
@@ -291,7 +298,9 @@ TEST_CASE("the citizen's answer to the satisfaction question closes or reopens t
 
 TEST_CASE("after filing, a text is asked about, and once the ticket is closed it starts a new "
           "complaint", "[tickets][redis][sessions]") {
-  World w;
+  const bool cached = GENERATE(false, true);
+  INFO("session cache: " << (cached ? "on" : "off"));
+  World w({}, cached);
   std::string ref = w.file("telegram", "c1", "1", "बरेली", "9876543210");
   REQUIRE_FALSE(ref.empty());
   auto asked = w.say("telegram", "c1", "बाइक का नंबर UP25 AB 1234 है");
@@ -319,7 +328,9 @@ TEST_CASE("after filing, a text is asked about, and once the ticket is closed it
 
 TEST_CASE("the session keeps its open ticket beside it, and a session from before that still "
           "learns that its ticket was closed", "[tickets][redis][sessions]") {
-  World w;
+  const bool cached = GENERATE(false, true);
+  INFO("session cache: " << (cached ? "on" : "off"));
+  World w({}, cached);
   std::string ref = w.file("telegram", "c1", "1", "बरेली", "9876543210");
   REQUIRE_FALSE(ref.empty());
   const std::string session = keys::session("telegram", "c1");

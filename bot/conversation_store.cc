@@ -203,35 +203,66 @@ Result<std::string> ConversationStore::ticket_status_for(const std::string& ref,
   return std::string();
 }
 
-Result<std::map<std::string, std::string>> ConversationStore::ticket_fields(
-    const std::string& ref, const std::vector<std::string>& names) {
-  std::vector<std::string> cmd = {"HMGET", keys::ticket(ref)};
-  cmd.insert(cmd.end(), names.begin(), names.end());
-  auto r = redis_.command(cmd);
-  if (!r.ok()) return r.status();
-  if (r->is_error() || r->elements.size() != names.size()) {
-    return Status::unavailable("Redis: " + r->str);
-  }
+namespace {
+
+// The named fields of one HMGET reply; an empty map when none is set (no such ticket).
+std::map<std::string, std::string> fields_of(const RedisValue& r,
+                                             const std::vector<std::string>& names) {
   std::map<std::string, std::string> out;
   bool any = false;
   for (size_t i = 0; i < names.size(); ++i) {
-    any = any || !r->elements[i].is_nil();
-    out[names[i]] = r->elements[i].str;
+    any = any || !r.elements[i].is_nil();
+    out[names[i]] = r.elements[i].str;
   }
   if (!any) out.clear();
   return out;
 }
 
-Result<std::vector<std::pair<std::string, int64_t>>> ConversationStore::tickets_by_mobile(
-    const std::string& mobile_key, int64_t since_ms) {
-  auto r = redis_.command({"ZRANGEBYSCORE", keys::mobile_tickets(mobile_key),
-                           std::to_string(since_ms), "+inf", "WITHSCORES"});
-  if (!r.ok()) return r.status();
-  if (r->is_error()) return Status::unavailable("Redis: " + r->str);
-  std::vector<std::pair<std::string, int64_t>> out;
-  for (size_t i = 0; i + 1 < r->elements.size(); i += 2) {
-    out.emplace_back(r->elements[i].str, std::stoll(r->elements[i + 1].str));
+}  // namespace
+
+Result<std::map<std::string, std::string>> ConversationStore::ticket_fields(
+    const std::string& ref, const std::vector<std::string>& names) {
+  auto all = tickets_fields({ref}, names);
+  if (!all.ok()) return all.status();
+  return std::move(all->front());
+}
+
+Result<std::vector<std::map<std::string, std::string>>> ConversationStore::tickets_fields(
+    const std::vector<std::string>& refs, const std::vector<std::string>& names) {
+  std::vector<std::vector<std::string>> cmds;
+  for (const auto& ref : refs) {
+    std::vector<std::string> cmd = {"HMGET", keys::ticket(ref)};
+    cmd.insert(cmd.end(), names.begin(), names.end());
+    cmds.push_back(std::move(cmd));
   }
+  std::vector<std::map<std::string, std::string>> out;
+  if (cmds.empty()) return out;
+  auto r = redis_.pipeline(cmds);
+  if (!r.ok()) return r.status();
+  for (const auto& reply : r.value()) {
+    if (reply.is_error() || reply.elements.size() != names.size()) {
+      return Status::unavailable("Redis: " + reply.str);
+    }
+    out.push_back(fields_of(reply, names));
+  }
+  return out;
+}
+
+Result<ConversationStore::MobileTickets> ConversationStore::tickets_by_mobile(
+    const std::string& mobile_key, int64_t count_since_ms, int64_t recent_since_ms,
+    int max_recent) {
+  const std::string key = keys::mobile_tickets(mobile_key);
+  auto r = redis_.pipeline({{"ZCOUNT", key, std::to_string(count_since_ms), "+inf"},
+                            {"ZREVRANGEBYSCORE", key, "+inf", std::to_string(recent_since_ms),
+                             "LIMIT", "0", std::to_string(max_recent)}});
+  if (!r.ok()) return r.status();
+  const auto& replies = r.value();
+  if (replies.size() != 2 || replies[0].is_error() || replies[1].is_error()) {
+    return Status::unavailable("Redis: " + (replies.empty() ? "" : replies[0].str + replies[1].str));
+  }
+  MobileTickets out;
+  out.count = replies[0].integer;
+  for (const auto& e : replies[1].elements) out.recent.push_back(e.str);
   return out;
 }
 

@@ -106,10 +106,19 @@ class ConversationStore {
   Result<std::map<std::string, std::string>> ticket_fields(const std::string& ref,
                                                            const std::vector<std::string>& names);
 
-  // The tickets filed with one mobile number (keys::mobile_tickets) since `since_ms`, oldest
-  // first, as (ref, created_at).
-  Result<std::vector<std::pair<std::string, int64_t>>> tickets_by_mobile(
-      const std::string& mobile_key, int64_t since_ms);
+  // What intake needs to know of one mobile number's tickets (keys::mobile_tickets), in one
+  // round trip: how many were filed since `count_since_ms`, and the newest `max_recent` filed
+  // since `recent_since_ms`, newest first. Bounded, however many tickets the number has.
+  struct MobileTickets {
+    int64_t count = 0;
+    std::vector<std::string> recent;
+  };
+  Result<MobileTickets> tickets_by_mobile(const std::string& mobile_key, int64_t count_since_ms,
+                                          int64_t recent_since_ms, int max_recent);
+
+  // ticket_fields() of several tickets, in one round trip; in the order of `refs`.
+  Result<std::vector<std::map<std::string, std::string>>> tickets_fields(
+      const std::vector<std::string>& refs, const std::vector<std::string>& names);
 
   Redis& redis() { return redis_; }
 

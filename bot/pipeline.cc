@@ -374,24 +374,28 @@ Result<bool> Pipeline::intake_check(const InboundMessage& msg, const json& data,
                                     dialogs::Session& session, int64_t now, Draft& d) {
   const std::string mobile = data.value("mobile", "");
   if (mobile.empty() || data.value("emergency", false)) return false;
-  const int64_t since = now - std::max(options_.intake_window_ms, options_.link_window_ms);
-  auto earlier = store_.tickets_by_mobile(mobile_key(mobile), since);
+  // The number's newest tickets only: with the intake limit a number has a handful, and without
+  // it (limit 0) one filing hundreds must not make every new ticket read them all.
+  constexpr int kLinkCandidates = 20;
+  auto earlier = store_.tickets_by_mobile(mobile_key(mobile), now - options_.intake_window_ms,
+                                          now - options_.link_window_ms, kLinkCandidates);
   if (!earlier.ok()) return earlier.status();
   const std::string lang = session.lang;
 
   // The same complaint, made on another platform a little earlier: add to it.
   const std::string category = data.value("category", "");
-  for (auto it = earlier->rbegin(); it != earlier->rend(); ++it) {
-    if (it->second < now - options_.link_window_ms) break;
-    auto f = store_.ticket_fields(it->first, {"platform", "category", "status", "transcript"});
-    if (!f.ok()) return f.status();
-    auto& t = f.value();
+  auto fields =
+      store_.tickets_fields(earlier->recent, {"platform", "category", "status", "transcript"});
+  if (!fields.ok()) return fields.status();
+  for (size_t i = 0; i < earlier->recent.size(); ++i) {
+    auto& t = fields.value()[i];
+    const std::string& ref = earlier->recent[i];
     if (t.empty() || t["category"] != category || t["platform"] == msg.platform ||
         t["status"] == "closed") {
       continue;
     }
     ConversationCommit& c = d.commit;
-    c.attach_ticket_ref = it->first;
+    c.attach_ticket_ref = ref;
     c.change.history = json_text({{"at", now},
                                   {"by", "citizen"},
                                   {"role", "citizen"},
@@ -401,20 +405,16 @@ Result<bool> Pipeline::intake_check(const InboundMessage& msg, const json& data,
                                   {"description", data.value("description", "")},
                                   {"attachments", data.value("attachments", json::array())}});
     c.episode_has_ticket = true;
-    session.open_ticket = it->first;
+    session.open_ticket = ref;
     std::string said = text("linked_ticket", lang);
-    replace_all(said, "{ticket_ref}", it->first);
+    replace_all(said, "{ticket_ref}", ref);
     d.replies = {Reply{said, {}}};
     return true;
   }
 
   // Too many complaints from one number: a polite refusal, no ticket.
   if (options_.intake_limit > 0) {
-    int64_t within = 0;
-    for (const auto& [ref, at] : earlier.value()) {
-      if (at >= now - options_.intake_window_ms) ++within;
-    }
-    if (within >= options_.intake_limit) {
+    if (earlier->count >= options_.intake_limit) {
       std::string said = text("intake_limit", lang);
       replace_all(said, "{limit}", std::to_string(options_.intake_limit));
       replace_all(said, "{days}", std::to_string(options_.intake_window_ms / (24LL * 3600 * 1000)));

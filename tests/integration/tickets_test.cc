@@ -540,6 +540,36 @@ TEST_CASE("the same complaint from the same mobile on another platform joins the
   CHECK_FALSE(w.file("telegram", "t1", "1", "बरेली", "9876543210").empty());
 }
 
+TEST_CASE("a number with many tickets is checked against its newest few only",
+          "[tickets][redis][intake]") {
+  PipelineOptions o;
+  o.intake_limit = 0;  // no limit: one number may file many complaints
+  World w(o);
+  std::string newest;
+  for (int i = 0; i < 30; ++i) {
+    newest = w.file("telegram", "t" + std::to_string(i), "1", "बरेली", "9876543210");
+    REQUIRE_FALSE(newest.empty());
+  }
+  // The same complaint on WhatsApp: answered up to the confirmation, then counted.
+  const std::vector<std::string> answers = {
+      "नई शिकायत", "1", "बरेली", "पता नहीं", "स्टेशन रोड, बस अड्डे के पास", "कल शाम 7 बजे",
+      "कल शाम बस अड्डे के पास मेरा मोबाइल फ़ोन किसी ने छीन लिया", "सीता देवी", "9876543210", "हाँ"};
+  for (const auto& a : answers) REQUIRE(w.say("whatsapp", "919876543210", a).ok());
+  w.f.run({"CONFIG", "RESETSTAT"});
+  auto confirmed = w.say("whatsapp", "919876543210", "हाँ");
+  REQUIRE(confirmed.ok());
+  CHECK(confirmed->ticket_ref.empty());  // linked, not filed: the telegram tickets stay open
+  REQUIRE_FALSE(confirmed->replies.empty());
+  CHECK(confirmed->replies[0].text.find(newest) != std::string::npos);
+  // Read: the session (one HMGET in the load script) and at most 20 tickets, not all 30.
+  const std::string stats = w.f.run({"INFO", "commandstats"}).str;
+  auto at = stats.find("cmdstat_hmget:calls=");
+  REQUIRE(at != std::string::npos);
+  const long calls = std::stol(stats.substr(at + std::string("cmdstat_hmget:calls=").size()));
+  CHECK(calls <= 21);
+  CHECK(calls >= 2);
+}
+
 TEST_CASE("a citizen on another app sees a status after giving the mobile's last 4 digits",
           "[tickets][redis][status]") {
   World w;

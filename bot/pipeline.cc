@@ -122,7 +122,7 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
   for (int attempt = 0; attempt <= options_.max_conflict_retries; ++attempt) {
     LoadedSession loaded;
     dialogs::Session session;
-    std::optional<CachedSession> hit;
+    std::shared_ptr<const CachedSession> hit;
     if (use_cache) hit = cache_->get(cache_key);
     // A session waiting for feedback is read afresh: the answer changes a ticket.
     const bool cached = hit && hit->feedback_for.empty();
@@ -131,7 +131,7 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
       loaded.version = hit->version;
       loaded.open_ticket = hit->open_ticket;
       loaded.open_ticket_status = hit->open_ticket_status;
-      session = std::move(hit->session);
+      session = hit->session;
     } else {
       auto read = store_.load(msg.platform, msg.user_id, msg.message_id);
       if (!read.ok()) return read.status();
@@ -168,19 +168,7 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
     }
     if (!drafted.is_ok()) return drafted;
 
-    if (options_.queue_replies && !d.replies.empty() &&
-        options_.local_platforms.count(msg.platform)) {
-      c.inbox_key = keys::local_inbox(msg.platform, msg.chat_id);
-      for (const auto& r : d.replies) c.inbox_entries.push_back(json_text(json(r)));
-    } else if (options_.queue_replies && !d.replies.empty()) {
-      json out = {{"platform", msg.platform},
-                  {"chat_id", msg.chat_id},
-                  {"callback_id", msg.callback_id},
-                  {"replies", d.replies},
-                  {"attempt", 0}};
-      if (!d.reply_kind.empty()) out["kind"] = d.reply_kind;
-      c.outbox_json = json_text(out);
-    }
+    record_replies(msg, now, d);
 
     auto outcome = store_.commit(c);
     if (!outcome.ok()) {
@@ -213,8 +201,37 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
   return Status::unavailable("conversation is busy with concurrent updates; retry");
 }
 
-void Pipeline::remember(const std::string& cache_key, const LoadedSession& loaded,
-                        const Draft& d) {
+void Pipeline::record_replies(const InboundMessage& msg, int64_t now, Draft& d) const {
+  // Each reply is written out once and that text spliced into its transcript entry and into the
+  // outbox entry (or the web chat's inbox): the same JSON a json object would give, as
+  // nlohmann orders an object's keys.
+  ConversationCommit& c = d.commit;
+  std::vector<std::string> texts;
+  texts.reserve(d.replies.size());
+  for (const auto& r : d.replies) texts.push_back(json_text(json(r)));
+  const std::string at = std::to_string(now);
+  for (const auto& t : texts) {
+    c.transcript.push_back(R"({"at":)" + at + R"(,"by":"bot","dir":"out","reply":)" + t + "}");
+  }
+  if (!options_.queue_replies || texts.empty()) return;
+  if (options_.local_platforms.count(msg.platform)) {
+    c.inbox_key = keys::local_inbox(msg.platform, msg.chat_id);
+    c.inbox_entries = std::move(texts);
+    return;
+  }
+  std::string out = R"({"attempt":0,"callback_id":)" + json_text(msg.callback_id) +
+                    R"(,"chat_id":)" + json_text(msg.chat_id);
+  if (!d.reply_kind.empty()) out += R"(,"kind":)" + json_text(d.reply_kind);
+  out += R"(,"platform":)" + json_text(msg.platform) + R"(,"replies":[)";
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (i > 0) out += ',';
+    out += texts[i];
+  }
+  out += "]}";
+  c.outbox_json = std::move(out);
+}
+
+void Pipeline::remember(const std::string& cache_key, const LoadedSession& loaded, Draft& d) {
   const ConversationCommit& c = d.commit;
   // What the session hash holds now is known exactly only for an ordinary step: a change to a
   // ticket may have cleared "fb", and a ticket the session took over has a status not read.
@@ -233,11 +250,12 @@ void Pipeline::remember(const std::string& cache_key, const LoadedSession& loade
     cache_->erase(cache_key);
     return;
   }
-  cache_->put(cache_key, CachedSession{.version = c.expected_version + 1,
-                                       .session = *d.session,
-                                       .feedback_for = "",
-                                       .open_ticket = c.open_ticket,
-                                       .open_ticket_status = status});
+  cache_->put(cache_key, std::make_shared<const CachedSession>(
+                             CachedSession{.version = c.expected_version + 1,
+                                           .session = std::move(*d.session),
+                                           .feedback_for = "",
+                                           .open_ticket = c.open_ticket,
+                                           .open_ticket_status = status}));
 }
 
 Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& loaded,
@@ -353,7 +371,6 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
   }
   step.session.updated_at_ms = now;
   c.session_json = json_text(json(step.session));
-  d.session = step.session;
   c.open_ticket = step.session.open_ticket;
   if (c.episode.empty()) {
     c.episode = step.session.episode.empty() ? ctx.fresh_episode : step.session.episode;
@@ -363,10 +380,8 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
   json inbound = {{"dir", "in"}, {"at", now}, {"msg", msg}};
   if (!step_error.empty()) inbound["error"] = step_error;
   c.transcript.push_back(json_text(inbound));
-  for (const auto& r : step.replies) {
-    c.transcript.push_back(json_text({{"dir", "out"}, {"at", now}, {"by", "bot"}, {"reply", r}}));
-  }
   d.replies = std::move(step.replies);
+  d.session = std::move(step.session);
   return Status::ok();
 }
 
@@ -457,8 +472,6 @@ Status Pipeline::draft_mention(const InboundMessage& msg, const dialogs::Session
   d.replies = {Reply{said, {}}};
   d.reply_kind = "mention";
   c.transcript.push_back(json_text({{"dir", "in"}, {"at", now}, {"msg", msg}}));
-  c.transcript.push_back(
-      json_text({{"dir", "out"}, {"at", now}, {"by", "bot"}, {"reply", d.replies[0]}}));
   return Status::ok();
 }
 
@@ -527,8 +540,6 @@ Result<bool> Pipeline::draft_feedback(const InboundMessage& msg, const LoadedSes
   replace_all(said, "{ticket_ref}", ref);
   d.replies = {Reply{said, {}}};
   c.transcript.push_back(json_text({{"dir", "in"}, {"at", now}, {"msg", msg}}));
-  c.transcript.push_back(
-      json_text({{"dir", "out"}, {"at", now}, {"by", "bot"}, {"reply", d.replies[0]}}));
   return true;
 }
 

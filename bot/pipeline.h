@@ -82,9 +82,11 @@ class Pipeline {
   // conflict() instead, to be taken again after a read.
   Status draft_step(const InboundMessage& msg, const LoadedSession& loaded,
                     dialogs::Session session, int64_t now, bool cached, Draft& d);
+  // The bot's replies, into the draft's transcript and its outbox entry (or local inbox).
+  void record_replies(const InboundMessage& msg, int64_t now, Draft& d) const;
   // After a commit: caches the session as Redis now holds it, or forgets it when that is not
   // known exactly.
-  void remember(const std::string& cache_key, const LoadedSession& loaded, const Draft& d);
+  void remember(const std::string& cache_key, const LoadedSession& loaded, Draft& d);
   // A public mention: a docket in the triage queue and a short public answer.
   Status draft_mention(const InboundMessage& msg, const dialogs::Session& session, int64_t now,
                        Draft& d);

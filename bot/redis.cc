@@ -1,5 +1,8 @@
 #include "bot/redis.h"
 
+#include <functional>
+#include <initializer_list>
+
 #include <hiredis.h>
 #include <openssl/sha.h>
 
@@ -58,16 +61,22 @@ std::string hex_sha1(const std::string& s) {
   return std::string(out, 2 * SHA_DIGEST_LENGTH);
 }
 
-void append(redisContext* ctx, const std::vector<std::string>& args) {
+// Queues one command made of `parts` laid end to end, without copying the strings (hiredis
+// formats them straight into its output buffer).
+void append(redisContext* ctx, std::initializer_list<const std::vector<std::string>*> parts) {
   std::vector<const char*> argv;
   std::vector<size_t> lens;
-  argv.reserve(args.size());
-  lens.reserve(args.size());
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
+  size_t n = 0;
+  for (const auto* p : parts) n += p->size();
+  argv.reserve(n);
+  lens.reserve(n);
+  for (const auto* p : parts) {
+    for (const auto& a : *p) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
   }
-  redisAppendCommandArgv(ctx, static_cast<int>(args.size()), argv.data(), lens.data());
+  redisAppendCommandArgv(ctx, static_cast<int>(n), argv.data(), lens.data());
 }
 
 }  // namespace
@@ -121,13 +130,22 @@ Redis::Connection* Redis::connection(bool* reused) {
 void Redis::drop(Connection*) { connections().erase(id_); }
 
 Result<RedisValue> Redis::command(const std::vector<std::string>& args) {
-  auto replies = pipeline({args});
+  auto replies = exchange([&args](redisContext* ctx) { append(ctx, {&args}); }, 1);
   if (!replies.ok()) return replies.status();
   return std::move(replies.value().front());
 }
 
 Result<std::vector<RedisValue>> Redis::pipeline(
     const std::vector<std::vector<std::string>>& cmds) {
+  return exchange(
+      [&cmds](redisContext* ctx) {
+        for (const auto& cmd : cmds) append(ctx, {&cmd});
+      },
+      cmds.size());
+}
+
+Result<std::vector<RedisValue>> Redis::exchange(const std::function<void(redisContext*)>& write,
+                                                size_t replies) {
   // A connection kept from earlier may have died meanwhile (Redis restarted): such a failure
   // is retried once on a new connection. Nivaran's writes are safe to repeat (dedupe keys,
   // compare-and-set), so a command that did run before the failure does no harm.
@@ -138,11 +156,11 @@ Result<std::vector<RedisValue>> Redis::pipeline(
       return Status::unavailable("cannot connect to Redis at " + endpoint_.host + ":" +
                                  std::to_string(endpoint_.port));
     }
-    for (const auto& cmd : cmds) append(c->ctx, cmd);
+    write(c->ctx);
     std::vector<RedisValue> out;
-    out.reserve(cmds.size());
+    out.reserve(replies);
     std::string failure;
-    for (size_t i = 0; i < cmds.size() && failure.empty(); ++i) {
+    for (size_t i = 0; i < replies && failure.empty(); ++i) {
       void* raw = nullptr;
       if (redisGetReply(c->ctx, &raw) != REDIS_OK || !raw) {
         failure = c->ctx->errstr[0] ? c->ctx->errstr : "connection lost";
@@ -159,21 +177,18 @@ Result<std::vector<RedisValue>> Redis::pipeline(
 
 Result<RedisValue> Redis::eval(const RedisScript& script, const std::vector<std::string>& keys,
                                const std::vector<std::string>& args) {
-  std::vector<std::string> cmd;
-  cmd.reserve(3 + keys.size() + args.size());
-  cmd.push_back("EVALSHA");
-  cmd.push_back(script.sha1);
-  cmd.push_back(std::to_string(keys.size()));
-  cmd.insert(cmd.end(), keys.begin(), keys.end());
-  cmd.insert(cmd.end(), args.begin(), args.end());
-  auto r = command(cmd);
-  if (!r.ok()) return r;
-  if (r->is_error() && r->str.rfind("NOSCRIPT", 0) == 0) {
-    cmd[0] = "EVAL";
-    cmd[1] = script.source;
-    return command(cmd);  // EVAL also caches the script for the next EVALSHA
+  const std::vector<std::string> evalsha = {"EVALSHA", script.sha1, std::to_string(keys.size())};
+  auto r = exchange([&](redisContext* ctx) { append(ctx, {&evalsha, &keys, &args}); }, 1);
+  if (!r.ok()) return r.status();
+  RedisValue v = std::move(r.value().front());
+  if (v.is_error() && v.str.rfind("NOSCRIPT", 0) == 0) {
+    // EVAL also caches the script for the next EVALSHA.
+    const std::vector<std::string> eval = {"EVAL", script.source, std::to_string(keys.size())};
+    r = exchange([&](redisContext* ctx) { append(ctx, {&eval, &keys, &args}); }, 1);
+    if (!r.ok()) return r.status();
+    return std::move(r.value().front());
   }
-  return r;
+  return v;
 }
 
 }  // namespace nivaran

@@ -8,10 +8,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
+
+struct redisContext;
 
 namespace nivaran {
 
@@ -68,6 +71,9 @@ class Redis {
   // was opened before this call.
   Connection* connection(bool* reused);
   void drop(Connection* c);  // forget a connection that failed
+  // Writes commands with `write` and reads `replies` replies, on this thread's connection.
+  Result<std::vector<RedisValue>> exchange(const std::function<void(redisContext*)>& write,
+                                           size_t replies);
 
   RedisEndpoint endpoint_;
   uint64_t id_;  // distinguishes instances in the per-thread connection table

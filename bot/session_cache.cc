@@ -15,17 +15,17 @@ SessionCache::Shard& SessionCache::shard_for(const std::string& key) {
   return shards_[std::hash<std::string>{}(key) % kShards];
 }
 
-std::optional<CachedSession> SessionCache::get(const std::string& key) {
-  if (per_shard_ == 0) return std::nullopt;
+std::shared_ptr<const CachedSession> SessionCache::get(const std::string& key) {
+  if (per_shard_ == 0) return nullptr;
   Shard& s = shard_for(key);
   std::lock_guard lock(s.mu);
   auto it = s.index.find(key);
-  if (it == s.index.end()) return std::nullopt;
+  if (it == s.index.end()) return nullptr;
   s.lru.splice(s.lru.begin(), s.lru, it->second);
   return it->second->second;
 }
 
-void SessionCache::put(const std::string& key, CachedSession entry) {
+void SessionCache::put(const std::string& key, std::shared_ptr<const CachedSession> entry) {
   if (per_shard_ == 0) return;
   Shard& s = shard_for(key);
   std::lock_guard lock(s.mu);

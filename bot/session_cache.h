@@ -13,8 +13,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <list>
+#include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -36,17 +36,18 @@ class SessionCache {
   // Holds at most `capacity` sessions (0: caches nothing), least recently used dropped first.
   explicit SessionCache(size_t capacity);
 
-  std::optional<CachedSession> get(const std::string& key);
-  void put(const std::string& key, CachedSession entry);
+  // Entries are shared and immutable: a get() costs no copy of the session.
+  std::shared_ptr<const CachedSession> get(const std::string& key);
+  void put(const std::string& key, std::shared_ptr<const CachedSession> entry);
   void erase(const std::string& key);
   size_t size();
 
  private:
   struct Shard {
     std::mutex mu;
-    std::list<std::pair<std::string, CachedSession>> lru;  // most recent first
-    std::unordered_map<std::string, std::list<std::pair<std::string, CachedSession>>::iterator>
-        index;
+    using Entry = std::pair<std::string, std::shared_ptr<const CachedSession>>;
+    std::list<Entry> lru;  // most recent first
+    std::unordered_map<std::string, std::list<Entry>::iterator> index;
   };
   Shard& shard_for(const std::string& key);
 

@@ -146,6 +146,19 @@ TEST_CASE("a complete Hindi conversation files a ticket with its transcript and 
 
   // Each reply went to the outbox in the same commit as its message.
   CHECK(f.run({"XLEN", keys::outbox()}).integer == static_cast<long long>(kConversation.size()));
+  // ...and the outbox entry carries the very reply the transcript records.
+  auto last_out = f.run({"XREVRANGE", keys::outbox(), "+", "-", "COUNT", "1"});
+  json entry = json::parse(last_out.elements[0].elements[1].elements[1].str);
+  auto last_log = f.run({"XREVRANGE", log, "+", "-", "COUNT", "1"});
+  json said = json::parse(last_log.elements[0].elements[1].elements[1].str);
+  CHECK(entry["platform"] == "telegram");
+  CHECK(entry["chat_id"] == "1001");
+  CHECK(entry["attempt"] == 0);
+  REQUIRE(entry["replies"].size() == 1);
+  CHECK(said["dir"] == "out");
+  CHECK(said["by"] == "bot");
+  CHECK(said["reply"] == entry["replies"][0]);
+  CHECK(said["reply"]["text"].get<std::string>().find(ref) != std::string::npos);
 }
 
 TEST_CASE("a redelivered message changes nothing", "[pipeline][redis]") {

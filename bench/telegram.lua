@@ -1,14 +1,16 @@
 -- wrk script: many concurrent Telegram conversations walking the grievance dialog to a ticket.
 --
---   wrk -t2 -c64 -d20s --latency -s bench/telegram.lua http://127.0.0.1:PORT -- [chats] [run]
+--   wrk -t2 -c64 -d20s --latency -s bench/telegram.lua http://127.0.0.1:PORT -- [chats] [run] [starts]
 --
 -- Each wrk thread owns its own block of chat ids (chats per thread, default 1000). Request k of
--- a thread goes to chat (k % chats) with step floor(k / chats) % #STEPS, so every chat walks the
--- steps in order, one message per round, and its next message is only sent a whole round
--- later: never two in flight for one chat. update_id (and message_id within a chat) is unique
--- per run, thread and request ("run" defaults to the clock, so repeated runs against one Redis
--- are not deduplicated).
--- done() prints one BENCH line that bench/run parses.
+-- a thread goes to chat (k % chats), one message per round of all its chats, so a chat's next
+-- message is only sent a whole round later: never two in flight for one chat. Each chat walks
+-- the steps in order, chats staggered by one step (see request()). update_id (and message_id
+-- within a chat) is unique per run, thread and request ("run" defaults to the clock, so
+-- repeated runs against one Redis are not deduplicated). "starts" continues each thread's
+-- request count from an earlier run against the same server (its COUNTERS line), so that the
+-- measured run takes up every conversation where the warm-up left it.
+-- done() prints a BENCH line and a COUNTERS line that bench/run parses.
 
 -- The dialog (dialogs/flows/grievance.json), one message per step; after the last step the
 -- chat starts a new complaint.
@@ -36,9 +38,11 @@ local DEFAULT_CHATS_PER_THREAD = 1000
 
 -- Runs in the main Lua state once per thread, before any request.
 local thread_count = 0
+local threads = {}
 function setup(thread)
   thread:set("thread_index", thread_count)
   thread_count = thread_count + 1
+  table.insert(threads, thread)
 end
 
 local function json_string(s)
@@ -47,21 +51,31 @@ local function json_string(s)
   end) .. '"'
 end
 
-local chats, first_chat, counter, update_base, message_base
+local chats, first_chat, update_base, message_base
+counter = 0  -- global: done() reads it from each thread
 
 function init(args)
   chats = tonumber(args[1]) or DEFAULT_CHATS_PER_THREAD
   local run = tonumber(args[2]) or (os.time() % 1000000)
   first_chat = CHAT_BASE + thread_index * chats
-  counter = 0
+  -- Where this thread stopped in the previous run against the same server (args[3], one
+  -- counter per thread, comma-separated), so that every chat goes on with its own dialog.
+  local starts = {}
+  for n in string.gmatch(args[3] or "", "%d+") do table.insert(starts, tonumber(n)) end
+  counter = starts[thread_index + 1] or 0
   -- < 2^53: run (< 10^6) * 10^9 + thread (< 10) * 10^8 + request (< 10^8)
   update_base = run * 1000000000 + thread_index * 100000000
   message_base = (run % 2000) * 1000000  -- message ids stay under 2^31, as Telegram's do
 end
 
 function request()
-  local chat = first_chat + counter % chats
-  local step = math.floor(counter / chats) % #STEPS + 1
+  local i = counter % chats
+  local chat = first_chat + i
+  -- Chat i walks the dialog i % #STEPS rounds behind chat 0, starting over ("नई शिकायत") until
+  -- its turn comes: after the first #STEPS rounds every round has each step in equal share, so
+  -- tickets are filed at a steady one per #STEPS messages, not in bursts every #STEPS rounds.
+  local round = math.floor(counter / chats) - i % #STEPS
+  local step = round < 0 and 1 or round % #STEPS + 1
   local text = STEPS[step]
   if text == "MOBILE" then
     -- A number of the chat's own, as real citizens have: with one number for all, the intake
@@ -92,4 +106,7 @@ function done(summary, latency, requests)
       latency:percentile(50) / 1000, latency:percentile(90) / 1000,
       latency:percentile(99) / 1000, latency.max / 1000,
       e.status, e.connect + e.read + e.write + e.timeout))
+  local counters = {}
+  for _, t in ipairs(threads) do table.insert(counters, tostring(t:get("counter"))) end
+  io.write("COUNTERS " .. table.concat(counters, ",") .. "\n")
 end

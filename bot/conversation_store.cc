@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdio>
 #include <ctime>
+#include <random>
 
 #include <nlohmann/json.hpp>
 
@@ -24,20 +25,24 @@ if s[4] and s[4] ~= '' then status = redis.call('HGET', ARGV[1] .. s[4], 'status
 return {seen, s[1], s[2], s[3], s[4], status}
 )lua");
 
-// KEYS: 1 session, 2 seen, 3 transcript, 4 outbox, 5 new ticket, 6 all tickets,
-//       7 district queue, 8 citizen's tickets, 9 attached ticket, 10 local inbox (web chat),
-//       11 SLA deadlines, 12 history of the new or attached ticket, 13 audit log,
+// KEYS: 1 session, 2 seen, 3 transcript, 4 outbox, 5 sequence of the new ticket's references,
+//       6 all tickets, 7 district queue, 8 citizen's tickets, 9 attached ticket, 10 local inbox
+//       (web chat), 11 SLA deadlines, 12 history of the attached ticket, 13 audit log,
 //       14 the ticket the step took to be the session's open one,
 //       15.. the new ticket's queue indexes, or the indexes the attached ticket leaves then joins
 // ARGV: 1 expected version, 2 session JSON, 3 session ttl ms, 4 dedupe ttl ms,
-//       5 draft transcript ttl ms, 6 now ms, 7 outbox JSON, 8 new ticket ref,
-//       9 ticket fields JSON (flat, strings), 10 attach ref, 11 episode has ticket (0/1),
-//       12 n = number of transcript entries, 13 SLA deadlines JSON [score, member, ...] of the
-//       new ticket, 14 ticket change JSON or '' (TicketChange), 15 the session's open ticket
+//       5 draft transcript ttl ms, 6 now ms, 7 outbox JSON, 8 the new ticket's placeholder ('' no
+//       new ticket), 9 ticket fields JSON (flat, strings), 10 attach ref, 11 episode has ticket
+//       (0/1), 12 n = number of transcript entries, 13 SLA deadlines JSON [score, member, ...] of
+//       the new ticket, 14 ticket change JSON or '' (TicketChange), 15 the session's open ticket
 //       ('' none; kept beside the session so load() can read its status in the same trip),
 //       16 '1' when the step took KEYS[14]'s status to be ARGV[17] (refused otherwise, as a
-//       conflict: staff closed the ticket meanwhile), 17 that status,
-//       18..17+n transcript entries, then inbox entries
+//       conflict: staff closed the ticket meanwhile), 17 that status, 18 the new ticket's
+//       reference prefix ("BLY-26-"), 19 the prefix of ticket keys, 20 the prefix of ticket
+//       history keys, 21..20+n transcript entries, then inbox entries.
+// A new ticket's reference is taken here, once every check has passed, so references have no
+// gaps; the placeholder is replaced by it in every argument that may hold it. Returns 'DUP',
+// 'CONFLICT', 'OK', or 'OK:' and the new ticket's reference.
 const RedisScript kCommitScript(R"lua(
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'DUP' end
 local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
@@ -45,30 +50,51 @@ if v ~= tonumber(ARGV[1]) then return 'CONFLICT' end
 if ARGV[16] == '1' and (redis.call('HGET', KEYS[14], 'status') or '') ~= ARGV[17] then
   return 'CONFLICT'
 end
-redis.call('HSET', KEYS[1], 'v', v + 1, 's', ARGV[2], 'ot', ARGV[15])
+local ref = nil
+if ARGV[8] ~= '' then
+  ref = ARGV[18] .. string.format('%06d', redis.call('INCR', KEYS[5]))
+end
+local function fill(text)
+  if not ref then return text end
+  local i, j = string.find(text, ARGV[8], 1, true)
+  if not i then return text end
+  local parts = {}
+  local from = 1
+  while i do
+    parts[#parts + 1] = string.sub(text, from, i - 1)
+    parts[#parts + 1] = ref
+    from = j + 1
+    i, j = string.find(text, ARGV[8], from, true)
+  end
+  parts[#parts + 1] = string.sub(text, from)
+  return table.concat(parts)
+end
+redis.call('HSET', KEYS[1], 'v', v + 1, 's', fill(ARGV[2]), 'ot', fill(ARGV[15]))
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
 local n = tonumber(ARGV[12])
-for i = 18, 17 + n do
-  redis.call('XADD', KEYS[3], '*', 'e', ARGV[i])
+for i = 21, 20 + n do
+  redis.call('XADD', KEYS[3], '*', 'e', fill(ARGV[i]))
 end
 local change = nil
 if ARGV[14] ~= '' then change = cjson.decode(ARGV[14]) end
-if ARGV[8] ~= '' then
-  local fields = cjson.decode(ARGV[9])
+if ref then
+  local fields = cjson.decode(fill(ARGV[9]))
   local flat = {}
   for k, val in pairs(fields) do
     flat[#flat + 1] = k
     flat[#flat + 1] = val
   end
-  redis.call('HSET', KEYS[5], unpack(flat))
-  redis.call('ZADD', KEYS[6], ARGV[6], ARGV[8])
-  redis.call('ZADD', KEYS[7], ARGV[6], ARGV[8])
-  redis.call('ZADD', KEYS[8], ARGV[6], ARGV[8])
-  for i = 15, #KEYS do redis.call('ZADD', KEYS[i], ARGV[6], ARGV[8]) end
-  local deadlines = cjson.decode(ARGV[13])
+  redis.call('HSET', ARGV[19] .. ref, unpack(flat))
+  redis.call('ZADD', KEYS[6], ARGV[6], ref)
+  redis.call('ZADD', KEYS[7], ARGV[6], ref)
+  redis.call('ZADD', KEYS[8], ARGV[6], ref)
+  for i = 15, #KEYS do redis.call('ZADD', KEYS[i], ARGV[6], ref) end
+  local deadlines = cjson.decode(fill(ARGV[13]))
   for i = 1, #deadlines, 2 do redis.call('ZADD', KEYS[11], deadlines[i], deadlines[i + 1]) end
-  if change and change.history ~= '' then redis.call('XADD', KEYS[12], '*', 'e', change.history) end
+  if change and change.history ~= '' then
+    redis.call('XADD', ARGV[20] .. ref, '*', 'e', fill(change.history))
+  end
 elseif ARGV[10] ~= '' and redis.call('EXISTS', KEYS[9]) == 1 then
   redis.call('HSET', KEYS[9], 'updated_at', ARGV[6], 'citizen_last_at', ARGV[6])
   redis.call('HINCRBY', KEYS[9], 'citizen_messages', 1)
@@ -94,14 +120,15 @@ if n > 0 then
   end
 end
 if ARGV[7] ~= '' then
-  redis.call('XADD', KEYS[4], '*', 'm', ARGV[7])
+  redis.call('XADD', KEYS[4], '*', 'm', fill(ARGV[7]))
 end
-if #ARGV > 17 + n then
-  for i = 18 + n, #ARGV do
-    redis.call('XADD', KEYS[10], 'MAXLEN', '~', '1000', '*', 'r', ARGV[i])
+if #ARGV > 20 + n then
+  for i = 21 + n, #ARGV do
+    redis.call('XADD', KEYS[10], 'MAXLEN', '~', '1000', '*', 'r', fill(ARGV[i]))
   end
   redis.call('PEXPIRE', KEYS[10], ARGV[3])
 end
+if ref then return 'OK:' .. ref end
 return 'OK'
 )lua");
 
@@ -133,19 +160,22 @@ Result<LoadedSession> ConversationStore::load(const std::string& platform,
   return s;
 }
 
-Result<std::string> ConversationStore::next_ticket_ref(const std::string& prefix,
-                                                       int64_t now_ms) {
+TicketNumbering ticket_numbering(const std::string& prefix, int64_t now_ms) {
   std::time_t secs = now_ms / 1000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char yy[8];
   std::snprintf(yy, sizeof yy, "%02d", (tm.tm_year + 1900) % 100);
-  auto r = redis_.command({"INCR", keys::ticket_sequence(prefix, yy)});
-  if (!r.ok()) return r.status();
-  if (r->is_error()) return Status::unavailable("Redis: " + r->str);
-  char number[32];
-  std::snprintf(number, sizeof number, "%06lld", r->integer);
-  return prefix + "-" + yy + "-" + number;
+  return TicketNumbering{.ref_prefix = prefix + "-" + yy + "-",
+                         .sequence = keys::ticket_sequence(prefix, yy)};
+}
+
+std::string new_ticket_placeholder() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "{ticket:%016llx%016llx}", static_cast<unsigned long long>(rng()),
+                static_cast<unsigned long long>(rng()));
+  return buf;
 }
 
 namespace {
@@ -266,25 +296,26 @@ Result<ConversationStore::MobileTickets> ConversationStore::tickets_by_mobile(
   return out;
 }
 
-Result<ConversationStore::Outcome> ConversationStore::commit(const ConversationCommit& c) {
+Result<ConversationStore::CommitResult> ConversationStore::commit(const ConversationCommit& c) {
   const std::string none = "nv:none";
+  const bool files = !c.new_ticket.empty();
   std::vector<std::string> keys_list = {
       keys::session(c.platform, c.user_id),
       keys::seen(c.platform, c.message_id),
       keys::transcript(c.episode),
       keys::outbox(),
-      c.new_ticket_ref.empty() ? none : keys::ticket(c.new_ticket_ref),
+      files ? c.new_ticket_numbering.sequence : none,
       keys::all_tickets(),
       keys::district_tickets(c.new_ticket_district.empty() ? "triage" : c.new_ticket_district),
       keys::citizen_tickets(c.platform, c.user_id),
       c.attach_ticket_ref.empty() ? none : keys::ticket(c.attach_ticket_ref),
       c.inbox_key.empty() ? none : c.inbox_key,
       keys::sla_due(),
-      keys::ticket_history(!c.new_ticket_ref.empty() ? c.new_ticket_ref : c.attach_ticket_ref),
+      c.attach_ticket_ref.empty() ? none : keys::ticket_history(c.attach_ticket_ref),
       keys::audit(),
       c.checked_ticket.empty() ? none : keys::ticket(c.checked_ticket),
   };
-  if (!c.new_ticket_ref.empty()) {
+  if (files) {
     keys_list.insert(keys_list.end(), c.new_ticket_indexes.begin(), c.new_ticket_indexes.end());
   } else {
     keys_list.insert(keys_list.end(), c.change.index_remove.begin(), c.change.index_remove.end());
@@ -298,10 +329,10 @@ Result<ConversationStore::Outcome> ConversationStore::commit(const ConversationC
       std::to_string(limits_.draft_transcript_ttl_ms),
       std::to_string(c.now_ms),
       c.outbox_json,
-      c.new_ticket_ref,
-      c.new_ticket_ref.empty() ? "{}" : json_text(nlohmann::json(c.new_ticket_fields)),
+      c.new_ticket,
+      files ? json_text(nlohmann::json(c.new_ticket_fields)) : "{}",
       c.attach_ticket_ref,
-      c.episode_has_ticket || !c.new_ticket_ref.empty() ? "1" : "0",
+      c.episode_has_ticket || files ? "1" : "0",
       std::to_string(c.transcript.size()),
       json_text(nlohmann::json(c.new_ticket_deadlines)),
       c.change.empty() ? std::string()
@@ -317,15 +348,21 @@ Result<ConversationStore::Outcome> ConversationStore::commit(const ConversationC
       c.open_ticket,
       c.checked_ticket.empty() ? "" : "1",
       c.checked_ticket_status,
+      c.new_ticket_numbering.ref_prefix,
+      keys::ticket(""),
+      keys::ticket_history(""),
   };
   args.insert(args.end(), c.transcript.begin(), c.transcript.end());
   if (!c.inbox_key.empty()) args.insert(args.end(), c.inbox_entries.begin(), c.inbox_entries.end());
   auto r = redis_.eval(kCommitScript, keys_list, args);
   if (!r.ok()) return r.status();
   if (r->is_error()) return Status::unavailable("Redis commit failed: " + r->str);
-  if (r->str == "DUP") return Outcome::kDuplicate;
-  if (r->str == "CONFLICT") return Outcome::kConflict;
-  return Outcome::kCommitted;
+  if (r->str == "DUP") return CommitResult{.outcome = Outcome::kDuplicate};
+  if (r->str == "CONFLICT") return CommitResult{.outcome = Outcome::kConflict};
+  if (r->str.rfind("OK:", 0) == 0) {
+    return CommitResult{.outcome = Outcome::kCommitted, .ticket_ref = r->str.substr(3)};
+  }
+  return CommitResult{.outcome = Outcome::kCommitted};
 }
 
 }  // namespace nivaran

@@ -44,6 +44,20 @@ struct TicketChange {
   bool empty() const { return set.empty() && history.empty() && audit.empty(); }
 };
 
+// Where a new ticket's reference comes from: "BLY-26-" and six digits from an INCR of
+// `sequence` (keys::ticket_sequence), numbered per prefix and year.
+struct TicketNumbering {
+  std::string ref_prefix;  // e.g. "BLY-26-"
+  std::string sequence;    // the counter's key
+};
+
+// The numbering of tickets under `prefix` (a district's, or triage's) filed at `now_ms` (UTC year).
+TicketNumbering ticket_numbering(const std::string& prefix, int64_t now_ms);
+
+// A fresh placeholder for a ticket reference not taken yet, unguessable, so no text a citizen
+// typed can contain it.
+std::string new_ticket_placeholder();
+
 struct ConversationCommit {
   std::string platform;
   std::string user_id;
@@ -59,7 +73,13 @@ struct ConversationCommit {
   bool episode_has_ticket = false;       // keep the transcript for ever
   std::vector<std::string> transcript;   // JSON entries, in order
   std::string outbox_json;               // empty: nothing to send
-  std::string new_ticket_ref;            // empty: no ticket created
+  // A ticket this message files ('' none). Its reference is taken inside the commit, after the
+  // commit's checks passed, so references have no gaps; until then every string of the commit
+  // (ticket fields, SLA members, session, replies) names the ticket by this placeholder
+  // (new_ticket_placeholder()), which the commit replaces. CommitResult::ticket_ref is the
+  // reference it became.
+  std::string new_ticket;
+  TicketNumbering new_ticket_numbering;
   std::string new_ticket_district;       // queue the ticket goes to ("triage" outside the range)
   std::map<std::string, std::string> new_ticket_fields;
   std::vector<std::string> new_ticket_indexes;    // queue indexes it joins (ticket_index_keys)
@@ -82,6 +102,10 @@ struct StoreLimits {
 class ConversationStore {
  public:
   enum class Outcome { kCommitted, kDuplicate, kConflict };
+  struct CommitResult {
+    Outcome outcome = Outcome::kCommitted;
+    std::string ticket_ref;  // the reference of the ticket the commit filed, if any
+  };
 
   ConversationStore(Redis& redis, StoreLimits limits);
 
@@ -90,9 +114,6 @@ class ConversationStore {
   Result<LoadedSession> load(const std::string& platform, const std::string& user_id,
                              const std::string& message_id);
 
-  // The next ticket reference for a prefix, e.g. "PBT-26-000123"; unique across processes.
-  // A number taken by a commit that then lost a race is skipped, never reissued.
-  Result<std::string> next_ticket_ref(const std::string& prefix, int64_t now_ms);
 
   // The status of ticket `ref` when it was filed from this platform account, or when `text`
   // holds the last 4 digits of the ticket's mobile number as a word of its own (a citizen asking
@@ -123,7 +144,7 @@ class ConversationStore {
   Redis& redis() { return redis_; }
 
   // Applies the commit atomically, or nothing at all.
-  Result<Outcome> commit(const ConversationCommit& c);
+  Result<CommitResult> commit(const ConversationCommit& c);
 
  private:
   Redis& redis_;

@@ -117,8 +117,7 @@ Result<Processed> Pipeline::record_receipt(const InboundMessage& msg) {
 Result<Processed> Pipeline::process(const InboundMessage& msg) {
   if (msg.kind == "receipt") return record_receipt(msg);
   const std::string cache_key = msg.platform + '\n' + msg.user_id;
-  // A mention files a ticket at once: it always reads Redis first (see draft_step on why).
-  bool use_cache = cache_ != nullptr && msg.kind != "mention";
+  bool use_cache = cache_ != nullptr;
   for (int attempt = 0; attempt <= options_.max_conflict_retries; ++attempt) {
     LoadedSession loaded;
     dialogs::Session session;
@@ -158,13 +157,7 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
     } else {
       auto feedback = draft_feedback(msg, loaded, session, now, d);
       if (!feedback.ok()) return feedback.status();
-      if (!feedback.value()) {
-        drafted = draft_step(msg, loaded, std::move(session), now, cached, d);
-      }
-    }
-    if (drafted.code() == Status::Code::kConflict && cached) {
-      use_cache = false;  // this step files a ticket: step again on what Redis holds
-      continue;
+      if (!feedback.value()) drafted = draft_step(msg, loaded, std::move(session), now, d);
     }
     if (!drafted.is_ok()) return drafted;
 
@@ -175,14 +168,15 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
       if (cache_) cache_->erase(cache_key);  // whether it was applied is unknown
       return outcome.status();
     }
-    switch (outcome.value()) {
+    switch (outcome->outcome) {
       case ConversationStore::Outcome::kDuplicate:
         return duplicate();
       case ConversationStore::Outcome::kCommitted:
+        if (!c.new_ticket.empty()) name_new_ticket(outcome->ticket_ref, d);
         if (cache_) remember(cache_key, loaded, d);
         return Processed{.duplicate = false,
                          .replies = std::move(d.replies),
-                         .ticket_ref = c.new_ticket_ref};
+                         .ticket_ref = outcome->ticket_ref};
       case ConversationStore::Outcome::kConflict:
         if (cached) {
           // The cached session was stale (another process, a staff action, a closed ticket):
@@ -231,6 +225,16 @@ void Pipeline::record_replies(const InboundMessage& msg, int64_t now, Draft& d) 
   c.outbox_json = std::move(out);
 }
 
+void Pipeline::name_new_ticket(const std::string& ref, Draft& d) {
+  // The commit wrote the reference in place of the placeholder in Redis; the same here, for the
+  // replies returned to the caller and the session kept in the cache.
+  const std::string& placeholder = d.commit.new_ticket;
+  for (auto& r : d.replies) replace_all(r.text, placeholder, ref);
+  if (d.session && d.session->open_ticket == placeholder) d.session->open_ticket = ref;
+  if (d.commit.open_ticket == placeholder) d.commit.open_ticket = ref;
+  d.commit.new_ticket = ref;
+}
+
 void Pipeline::remember(const std::string& cache_key, const LoadedSession& loaded, Draft& d) {
   const ConversationCommit& c = d.commit;
   // What the session hash holds now is known exactly only for an ordinary step: a change to a
@@ -239,7 +243,7 @@ void Pipeline::remember(const std::string& cache_key, const LoadedSession& loade
   bool known = d.session.has_value() && c.change.empty() && loaded.feedback_for.empty();
   if (c.open_ticket.empty()) {
     status.clear();
-  } else if (c.open_ticket == c.new_ticket_ref) {
+  } else if (c.open_ticket == c.new_ticket) {
     status = "new";
   } else if (c.open_ticket == c.checked_ticket) {
     status = c.checked_ticket_status;
@@ -259,7 +263,7 @@ void Pipeline::remember(const std::string& cache_key, const LoadedSession& loade
 }
 
 Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& loaded,
-                            dialogs::Session session, int64_t now, bool cached, Draft& d) {
+                            dialogs::Session session, int64_t now, Draft& d) {
   ConversationCommit& c = d.commit;
   // A closed ticket takes no more messages: what the citizen writes next is a new complaint,
   // not something to add to it. load() read the ticket's status; a session committed before
@@ -301,16 +305,8 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
     if (!apology.empty()) step.replies.push_back(Reply{apology, {}});
   }
 
-  // A step that files a ticket takes its reference (INCR) before the commit: from a cached
-  // session, which the commit may yet refuse, or for a redelivered message, it would burn a
-  // number. Such a step is taken again on what Redis holds.
-  if (cached) {
-    for (const auto& effect : step.effects) {
-      if (effect.type == "create_ticket") return Status::conflict("files a ticket: read first");
-    }
-  }
   for (const auto& effect : step.effects) {
-    if (effect.type == "create_ticket" && c.new_ticket_ref.empty()) {
+    if (effect.type == "create_ticket" && c.new_ticket.empty()) {
       auto handled = intake_check(msg, effect.data, step.session, now, d);
       if (!handled.ok()) return handled.status();
       if (handled.value()) {
@@ -321,13 +317,13 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
       if (effect.data["district"].is_null()) district.clear();
       auto prefix = options_.ticket_prefixes.find(district);
       bool in_range = prefix != options_.ticket_prefixes.end();
-      auto ref = store_.next_ticket_ref(in_range ? prefix->second : options_.triage_prefix, now);
-      if (!ref.ok()) return ref.status();
-      c.new_ticket_ref = ref.value();
+      c.new_ticket = new_ticket_placeholder();
+      c.new_ticket_numbering =
+          ticket_numbering(in_range ? prefix->second : options_.triage_prefix, now);
       c.new_ticket_district = in_range ? district : "triage";
       auto& f = c.new_ticket_fields;
       for (auto& [k, v] : effect.data.items()) f[k] = as_field(v);
-      f["id"] = c.new_ticket_ref;
+      f["id"] = c.new_ticket;
       f["district"] = in_range ? district : "";
       f["status"] = "new";
       f["platform"] = msg.platform;
@@ -347,7 +343,7 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
       }
       c.new_ticket_indexes = ticket_index_keys(f["district"], "new", f["category"], f["priority"]);
       if (!f["mobile"].empty()) c.new_ticket_indexes.push_back(keys::mobile_tickets(mobile_key(f["mobile"])));
-      c.new_ticket_deadlines = initial_deadlines(options_.sla, c.new_ticket_ref, f["priority"], now);
+      c.new_ticket_deadlines = initial_deadlines(options_.sla, c.new_ticket, f["priority"], now);
       c.change.history = json_text({{"at", now},
                                     {"by", "citizen"},
                                     {"role", "citizen"},
@@ -355,8 +351,8 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
                                     {"platform", msg.platform},
                                     {"cell", f["cell"]},
                                     {"priority", f["priority"]}});
-      step.session.open_ticket = c.new_ticket_ref;
-      for (auto& r : step.replies) replace_all(r.text, "{ticket_ref}", c.new_ticket_ref);
+      step.session.open_ticket = c.new_ticket;
+      for (auto& r : step.replies) replace_all(r.text, "{ticket_ref}", c.new_ticket);
     } else if (effect.type == "attach_to_ticket") {
       c.attach_ticket_ref = effect.data.value("ticket", "");
     } else if (effect.type == "ticket_status") {
@@ -443,12 +439,11 @@ Result<bool> Pipeline::intake_check(const InboundMessage& msg, const json& data,
 Status Pipeline::draft_mention(const InboundMessage& msg, const dialogs::Session& session,
                                int64_t now, Draft& d) {
   ConversationCommit& c = d.commit;
-  auto ref = store_.next_ticket_ref(options_.triage_prefix, now);
-  if (!ref.ok()) return ref.status();
-  c.new_ticket_ref = ref.value();
+  c.new_ticket = new_ticket_placeholder();
+  c.new_ticket_numbering = ticket_numbering(options_.triage_prefix, now);
   c.new_ticket_district = "triage";
   const std::string episode = make_unique_id(now);
-  c.new_ticket_fields = {{"id", c.new_ticket_ref},       {"district", ""},
+  c.new_ticket_fields = {{"id", c.new_ticket},           {"district", ""},
                          {"police_station", ""},          {"category", "other"},
                          {"cell", "triage"},              {"status", "new"},
                          {"priority", "normal"},          {"platform", msg.platform},
@@ -459,7 +454,7 @@ Status Pipeline::draft_mention(const InboundMessage& msg, const dialogs::Session
                          {"citizen_last_at", std::to_string(now)}, {"escalation_level", "0"},
                          {"transcript", episode}};
   c.new_ticket_indexes = ticket_index_keys("", "new", "other", "normal");
-  c.new_ticket_deadlines = initial_deadlines(options_.sla, c.new_ticket_ref, "normal", now);
+  c.new_ticket_deadlines = initial_deadlines(options_.sla, c.new_ticket, "normal", now);
   c.change.history = json_text({{"at", now}, {"by", "citizen"}, {"role", "citizen"},
                                 {"action", "created"}, {"platform", msg.platform},
                                 {"kind", "mention"}});
@@ -468,7 +463,7 @@ Status Pipeline::draft_mention(const InboundMessage& msg, const dialogs::Session
   c.episode = episode;
   c.episode_has_ticket = true;
   std::string said = text("mention_reply", session.lang);
-  replace_all(said, "{ticket_ref}", c.new_ticket_ref);
+  replace_all(said, "{ticket_ref}", c.new_ticket);
   d.replies = {Reply{said, {}}};
   d.reply_kind = "mention";
   c.transcript.push_back(json_text({{"dir", "in"}, {"at", now}, {"msg", msg}}));

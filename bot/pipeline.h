@@ -78,12 +78,12 @@ class Pipeline {
   };
   Result<Processed> record_receipt(const InboundMessage& msg);
   // The ordinary path: the dialog step and its effects.
-  // `cached`: the session came from the cache; a step that would file a ticket returns
-  // conflict() instead, to be taken again after a read.
   Status draft_step(const InboundMessage& msg, const LoadedSession& loaded,
-                    dialogs::Session session, int64_t now, bool cached, Draft& d);
+                    dialogs::Session session, int64_t now, Draft& d);
   // The bot's replies, into the draft's transcript and its outbox entry (or local inbox).
   void record_replies(const InboundMessage& msg, int64_t now, Draft& d) const;
+  // After a commit that filed a ticket: its reference in place of the placeholder.
+  static void name_new_ticket(const std::string& ref, Draft& d);
   // After a commit: caches the session as Redis now holds it, or forgets it when that is not
   // known exactly.
   void remember(const std::string& cache_key, const LoadedSession& loaded, Draft& d);

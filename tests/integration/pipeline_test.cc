@@ -89,6 +89,26 @@ struct Harness {
   Pipeline pipeline;
 };
 
+// Every key, member, field and value in Redis, as one text.
+std::string everything_in(RedisFixture& f) {
+  std::string all;
+  auto add = [&all](const RedisValue& v, auto& self) -> void {
+    all += v.str + "\n";
+    for (const auto& e : v.elements) self(e, self);
+  };
+  for (const auto& key : f.run({"KEYS", "*"}).elements) {
+    const std::string type = f.run({"TYPE", key.str}).str;
+    all += key.str + "\n";
+    if (type == "string") add(f.run({"GET", key.str}), add);
+    if (type == "hash") add(f.run({"HGETALL", key.str}), add);
+    if (type == "zset") add(f.run({"ZRANGE", key.str, "0", "-1"}), add);
+    if (type == "stream") add(f.run({"XRANGE", key.str, "-", "+"}), add);
+    if (type == "set") add(f.run({"SMEMBERS", key.str}), add);
+    if (type == "list") add(f.run({"LRANGE", key.str, "0", "-1"}), add);
+  }
+  return all;
+}
+
 int64_t session_version(RedisFixture& f, const std::string& user) {
   auto v = f.run({"HGET", keys::session("telegram", user), "v"});
   return v.is_nil() ? 0 : std::stoll(v.str);
@@ -143,6 +163,10 @@ TEST_CASE("a complete Hindi conversation files a ticket with its transcript and 
   CHECK(f.run({"PTTL", keys::session("telegram", "1001")}).integer > 0);
   CHECK(f.run({"PTTL", keys::seen("telegram", "u0")}).integer > 0);
   CHECK(session_version(f, "1001") == static_cast<int64_t>(kConversation.size()));
+
+  // The reference was taken in the commit: no placeholder is left anywhere in Redis.
+  CHECK(everything_in(f).find("{ticket:") == std::string::npos);
+  CHECK(everything_in(f).find(ref) != std::string::npos);
 
   // Each reply went to the outbox in the same commit as its message.
   CHECK(f.run({"XLEN", keys::outbox()}).integer == static_cast<long long>(kConversation.size()));
@@ -247,24 +271,50 @@ TEST_CASE("with Redis down a message is refused as unavailable, and after a rest
   CHECK(session_version(f, "4004") == 3);
 }
 
-TEST_CASE("ticket references are unique across processes", "[pipeline][redis][concurrency]") {
+TEST_CASE("ticket references filed from two processes at once are unique and have no gaps",
+          "[pipeline][redis][concurrency]") {
   RedisFixture f;
   Redis second(f.redis->endpoint());
-  ConversationStore s1(*f.redis, {}), s2(second, {});
+  int64_t now = 1795000000000;
+  Harness a(*f.redis, &now, true);
+  Harness b(second, &now, true);
+  // Public mentions: each files a docket in the triage queue (prefix BRG) at once.
+  constexpr int kEach = 100;
   std::vector<std::string> r1, r2;
-  std::thread t1([&] {
-    for (int i = 0; i < 200; ++i) r1.push_back(s1.next_ticket_ref("PBT", 1795000000000).value());
-  });
-  std::thread t2([&] {
-    for (int i = 0; i < 200; ++i) r2.push_back(s2.next_ticket_ref("PBT", 1795000000000).value());
-  });
+  auto file = [](Harness& h, const std::string& who, std::vector<std::string>& refs) {
+    for (int i = 0; i < kEach; ++i) {
+      InboundMessage m;
+      m.platform = "x";
+      m.kind = "mention";
+      m.user_id = m.chat_id = who + std::to_string(i);
+      m.message_id = "tweet:" + who + std::to_string(i);
+      m.text = "@bareillypolice शिकायत " + std::to_string(i);
+      auto r = h.pipeline.process(m);
+      if (r.ok()) refs.push_back(r->ticket_ref);
+    }
+  };
+  std::thread t1(file, std::ref(a), "a", std::ref(r1));
+  std::thread t2(file, std::ref(b), "b", std::ref(r2));
   t1.join();
   t2.join();
+  REQUIRE(r1.size() == kEach);
+  REQUIRE(r2.size() == kEach);
   std::set<std::string> all(r1.begin(), r1.end());
   all.insert(r2.begin(), r2.end());
-  CHECK(all.size() == 400);
-  CHECK(all.count("PBT-26-000001") == 1);
-  CHECK(all.count("PBT-26-000400") == 1);
+  CHECK(all.size() == 2 * kEach);
+  // Taken inside the commit: 1 to 200, none skipped.
+  CHECK(*all.begin() == "BRG-26-000001");
+  CHECK(*all.rbegin() == "BRG-26-000200");
+  for (const auto& ref : all) CHECK(f.run({"HGET", keys::ticket(ref), "id"}).str == ref);
+  // A redelivered mention files nothing and takes no number.
+  InboundMessage again;
+  again.platform = "x";
+  again.kind = "mention";
+  again.user_id = again.chat_id = "a0";
+  again.message_id = "tweet:a0";
+  again.text = "@bareillypolice शिकायत 0";
+  CHECK(a.pipeline.process(again)->duplicate);
+  CHECK(f.run({"GET", keys::ticket_sequence("BRG", "26")}).str == "200");
 }
 
 TEST_CASE("a citizen can ask the status of their own ticket but not of someone else's",

@@ -486,3 +486,52 @@ TEST_CASE("a session cached by the process but lost by Redis is started afresh",
   auto session = json::parse(f.run({"HGET", keys::session("telegram", "1303"), "s"}).str);
   CHECK_FALSE(session["slots"].contains("category"));  // what Redis lost is not brought back
 }
+
+TEST_CASE("the commit refuses a draft whose open ticket changed status meanwhile, and files a "
+          "ticket only once its checks pass",
+          "[pipeline][redis][store]") {
+  RedisFixture f;
+  ConversationStore store(*f.redis, StoreLimits{});
+  f.run({"HSET", keys::ticket("BLY-26-000007"), "status", "new"});
+  auto draft = [](const std::string& message_id, int64_t version) {
+    ConversationCommit c;
+    c.platform = "telegram";
+    c.user_id = "8008";
+    c.message_id = message_id;
+    c.expected_version = version;
+    c.session_json = R"({"node":"done","open_ticket":"BLY-26-000007"})";
+    c.open_ticket = "BLY-26-000007";
+    c.checked_ticket = "BLY-26-000007";
+    c.checked_ticket_status = "new";
+    c.episode = "ep8008";
+    c.transcript = {R"({"dir":"in","msg":{"text":"x"}})"};
+    c.now_ms = 1795000000000;
+    return c;
+  };
+  auto first = store.commit(draft("s1", 0));
+  REQUIRE(first.ok());
+  CHECK(first->outcome == ConversationStore::Outcome::kCommitted);
+  CHECK(first->ticket_ref.empty());
+
+  // Staff close the ticket between the step and the commit: refused, nothing written.
+  f.run({"HSET", keys::ticket("BLY-26-000007"), "status", "closed"});
+  ConversationCommit stale = draft("s2", 1);
+  stale.new_ticket = new_ticket_placeholder();
+  stale.new_ticket_numbering = ticket_numbering("BLY", stale.now_ms);
+  stale.new_ticket_fields = {{"id", stale.new_ticket}, {"status", "new"}};
+  auto refused = store.commit(stale);
+  REQUIRE(refused.ok());
+  CHECK(refused->outcome == ConversationStore::Outcome::kConflict);
+  CHECK(f.run({"EXISTS", keys::seen("telegram", "s2")}).integer == 0);
+  CHECK(f.run({"HGET", keys::session("telegram", "8008"), "v"}).str == "1");
+  CHECK(f.run({"EXISTS", keys::ticket_sequence("BLY", "26")}).integer == 0);  // no number taken
+
+  // Re-drafted on the status as it is now, the same message files its ticket: number 1.
+  stale.checked_ticket_status = "closed";
+  auto filed = store.commit(stale);
+  REQUIRE(filed.ok());
+  CHECK(filed->outcome == ConversationStore::Outcome::kCommitted);
+  CHECK(filed->ticket_ref == "BLY-26-000001");
+  CHECK(f.run({"HGET", keys::ticket("BLY-26-000001"), "id"}).str == "BLY-26-000001");
+  CHECK(f.run({"HGET", keys::session("telegram", "8008"), "v"}).str == "2");
+}

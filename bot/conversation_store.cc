@@ -15,14 +15,14 @@ namespace nivaran {
 namespace {
 
 // KEYS: 1 seen, 2 session. ARGV: 1 the prefix of ticket keys. Returns [seen, v, s, fb, ot,
-// status of ticket ot]: whether the message was seen, the session, and the status of the ticket
-// it has open (a closed one takes no more messages), in one trip.
+// status of ticket ot, t]: whether the message was seen, the session, and the status of the
+// ticket it has open (a closed one takes no more messages), in one trip.
 const RedisScript kLoadScript(R"lua(
 local seen = redis.call('EXISTS', KEYS[1])
-local s = redis.call('HMGET', KEYS[2], 'v', 's', 'fb', 'ot')
+local s = redis.call('HMGET', KEYS[2], 'v', 's', 'fb', 'ot', 't')
 local status = false
 if s[4] and s[4] ~= '' then status = redis.call('HGET', ARGV[1] .. s[4], 'status') end
-return {seen, s[1], s[2], s[3], s[4], status}
+return {seen, s[1], s[2], s[3], s[4], status, s[5]}
 )lua");
 
 // KEYS: 1 session, 2 seen, 3 transcript, 4 outbox, 5 sequence of the new ticket's references,
@@ -39,14 +39,19 @@ return {seen, s[1], s[2], s[3], s[4], status}
 //       16 '1' when the step took KEYS[14]'s status to be ARGV[17] (refused otherwise, as a
 //       conflict: staff closed the ticket meanwhile), 17 that status, 18 the new ticket's
 //       reference prefix ("BLY-26-"), 19 the prefix of ticket keys, 20 the prefix of ticket
-//       history keys, 21..20+n transcript entries, then inbox entries.
+//       history keys, 21 the session's token as the step found it ('' none), 22 the token
+//       this commit writes, 23..22+n transcript entries, then inbox entries.
+// The session is compared on its version and its token: a version restarts at 1 when the hash
+// expires and is created again, a random token does not repeat, so a step taken on a copy of
+// an older incarnation (a process's session cache) is refused.
 // A new ticket's reference is taken here, once every check has passed, so references have no
 // gaps; the placeholder is replaced by it in every argument that may hold it. Returns 'DUP',
 // 'CONFLICT', 'OK', or 'OK:' and the new ticket's reference.
 const RedisScript kCommitScript(R"lua(
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'DUP' end
-local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
-if v ~= tonumber(ARGV[1]) then return 'CONFLICT' end
+local current = redis.call('HMGET', KEYS[1], 'v', 't')
+local v = tonumber(current[1] or '0')
+if v ~= tonumber(ARGV[1]) or (current[2] or '') ~= ARGV[21] then return 'CONFLICT' end
 if ARGV[16] == '1' and (redis.call('HGET', KEYS[14], 'status') or '') ~= ARGV[17] then
   return 'CONFLICT'
 end
@@ -69,11 +74,11 @@ local function fill(text)
   parts[#parts + 1] = string.sub(text, from)
   return table.concat(parts)
 end
-redis.call('HSET', KEYS[1], 'v', v + 1, 's', fill(ARGV[2]), 'ot', fill(ARGV[15]))
+redis.call('HSET', KEYS[1], 'v', v + 1, 't', ARGV[22], 's', fill(ARGV[2]), 'ot', fill(ARGV[15]))
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
 local n = tonumber(ARGV[12])
-for i = 21, 20 + n do
+for i = 23, 22 + n do
   redis.call('XADD', KEYS[3], '*', 'e', fill(ARGV[i]))
 end
 local change = nil
@@ -122,8 +127,8 @@ end
 if ARGV[7] ~= '' then
   redis.call('XADD', KEYS[4], '*', 'm', fill(ARGV[7]))
 end
-if #ARGV > 20 + n then
-  for i = 21 + n, #ARGV do
+if #ARGV > 22 + n then
+  for i = 23 + n, #ARGV do
     redis.call('XADD', KEYS[10], 'MAXLEN', '~', '1000', '*', 'r', fill(ARGV[i]))
   end
   redis.call('PEXPIRE', KEYS[10], ARGV[3])
@@ -146,7 +151,7 @@ Result<LoadedSession> ConversationStore::load(const std::string& platform,
                        {keys::seen(platform, message_id), keys::session(platform, user_id)},
                        {keys::ticket("")});
   if (!r.ok()) return r.status();
-  if (r->is_error() || r->elements.size() != 6) return Status::unavailable("Redis: " + r->str);
+  if (r->is_error() || r->elements.size() != 7) return Status::unavailable("Redis: " + r->str);
   const auto& e = r->elements;
   LoadedSession s;
   s.seen = e[0].integer == 1;
@@ -156,6 +161,7 @@ Result<LoadedSession> ConversationStore::load(const std::string& platform,
     s.feedback_for = e[3].str;
     s.open_ticket = e[4].str;
     s.open_ticket_status = e[5].str;
+    s.token = e[6].str;
   }
   return s;
 }
@@ -351,6 +357,8 @@ Result<ConversationStore::CommitResult> ConversationStore::commit(const Conversa
       c.new_ticket_numbering.ref_prefix,
       keys::ticket(""),
       keys::ticket_history(""),
+      c.expected_token,
+      c.new_token,
   };
   args.insert(args.end(), c.transcript.begin(), c.transcript.end());
   if (!c.inbox_key.empty()) args.insert(args.end(), c.inbox_entries.begin(), c.inbox_entries.end());

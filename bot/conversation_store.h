@@ -25,6 +25,7 @@ struct LoadedSession {
   // is missing). Sessions committed before this field existed have open_ticket "".
   std::string open_ticket;
   std::string open_ticket_status;
+  std::string token;  // written by the last commit ('' none): see ConversationCommit::new_token
 };
 
 // What a message does to a ticket besides being added to it (the citizen's feedback closes or
@@ -63,6 +64,10 @@ struct ConversationCommit {
   std::string user_id;
   std::string message_id;
   int64_t expected_version = 0;
+  // The session's token as the step found it, and a fresh one this commit writes: versions
+  // restart when a session hash expires and is created again, tokens never repeat.
+  std::string expected_token;
+  std::string new_token;
   std::string session_json;
   std::string open_ticket;               // the session's open ticket, kept beside it ('' none)
   // The ticket the step took to be open ('' none) and the status it took it to have: the commit

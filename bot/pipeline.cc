@@ -128,6 +128,7 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
     if (cached) {
       metrics::counters().session_cache_hits++;
       loaded.version = hit->version;
+      loaded.token = hit->token;
       loaded.open_ticket = hit->open_ticket;
       loaded.open_ticket_status = hit->open_ticket_status;
       session = hit->session;
@@ -149,6 +150,8 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
     c.user_id = msg.user_id;
     c.message_id = msg.message_id;
     c.expected_version = loaded.version;
+    c.expected_token = loaded.token;
+    c.new_token = make_unique_id(now);
     c.now_ms = now;
 
     Status drafted;
@@ -237,10 +240,11 @@ void Pipeline::name_new_ticket(const std::string& ref, Draft& d) {
 
 void Pipeline::remember(const std::string& cache_key, const LoadedSession& loaded, Draft& d) {
   const ConversationCommit& c = d.commit;
-  // What the session hash holds now is known exactly only for an ordinary step: a change to a
-  // ticket may have cleared "fb", and a ticket the session took over has a status not read.
+  // What the session hash holds now is known exactly only after a dialog step (the answer to
+  // the feedback question changes "fb") on a session not waiting for feedback, and when the
+  // status of its open ticket is known (a ticket it was linked to was not read).
   std::string status;
-  bool known = d.session.has_value() && c.change.empty() && loaded.feedback_for.empty();
+  bool known = d.session.has_value() && loaded.feedback_for.empty();
   if (c.open_ticket.empty()) {
     status.clear();
   } else if (c.open_ticket == c.new_ticket) {
@@ -256,6 +260,7 @@ void Pipeline::remember(const std::string& cache_key, const LoadedSession& loade
   }
   cache_->put(cache_key, std::make_shared<const CachedSession>(
                              CachedSession{.version = c.expected_version + 1,
+                                           .token = c.new_token,
                                            .session = std::move(*d.session),
                                            .feedback_for = "",
                                            .open_ticket = c.open_ticket,

@@ -2,10 +2,12 @@
 // process served last can skip the read round trip to Redis.
 //
 // It is only ever a guess. Redis holds the truth, and every commit checks the guess against it:
-// the commit script refuses (CONFLICT) when the session's version is not the one the entry was
-// taken at, or when the open ticket's status is not the one the entry remembers; the pipeline
-// then drops the entry, reads Redis and steps again. Anything that changes a session hash bumps
-// its version (the pipeline's commit, a staff action asking for feedback), so an entry can be
+// the commit script refuses (CONFLICT) when the session's version and token are not the ones
+// the entry was taken at, or when the open ticket's status is not the one the entry remembers;
+// the pipeline then drops the entry, reads Redis and steps again. The commit writes a fresh
+// random token with each version, and anything else that writes a session hash bumps its
+// version and deletes its token (a staff action asking for feedback), so a hash that expired and
+// was created again up to the same version is not mistaken for the one cached: an entry can be
 // stale but never wrongly trusted. Several processes sharing one Redis stay correct; a
 // conversation whose messages alternate between processes just misses more often.
 #pragma once
@@ -25,6 +27,7 @@ namespace nivaran {
 
 struct CachedSession {
   int64_t version = 0;          // the session hash's version this snapshot was taken at
+  std::string token;            // and its token (versions repeat after expiry, tokens do not)
   dialogs::Session session;     // parsed, as committed at `version`
   std::string feedback_for;     // the hash's "fb" at `version`
   std::string open_ticket;      // the hash's "ot" at `version`

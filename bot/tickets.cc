@@ -45,6 +45,7 @@ for i = 1, #spec.sla_add, 2 do redis.call('ZADD', KEYS[7], spec.sla_add[i], spec
 if #spec.session_set > 0 then
   redis.call('HSET', KEYS[8], unpack(spec.session_set))
   redis.call('HINCRBY', KEYS[8], 'v', 1)
+  redis.call('HDEL', KEYS[8], 't')  -- no process's cached copy matches this hash any more
   if redis.call('PTTL', KEYS[8]) == -1 then redis.call('PEXPIRE', KEYS[8], spec.session_ttl) end
 end
 return 'OK'

@@ -535,3 +535,25 @@ TEST_CASE("the commit refuses a draft whose open ticket changed status meanwhile
   CHECK(f.run({"HGET", keys::ticket("BLY-26-000001"), "id"}).str == "BLY-26-000001");
   CHECK(f.run({"HGET", keys::session("telegram", "8008"), "v"}).str == "2");
 }
+
+TEST_CASE("a session that expired and was created again up to the cached version is not "
+          "mistaken for the cached one",
+          "[pipeline][redis][cache]") {
+  RedisFixture f;
+  Redis second(f.redis->endpoint());
+  int64_t now = 1795000000000;
+  Harness a(*f.redis, &now, true);
+  Harness b(second, &now, true);
+  REQUIRE(a.say("9009", "नमस्ते", "r1").ok());
+  REQUIRE(a.say("9009", "1", "r2").ok());  // process a caches version 2: category theft
+  f.run({"DEL", keys::session("telegram", "9009")});  // the session expires
+  REQUIRE(b.say("9009", "नमस्ते", "r3").ok());
+  REQUIRE(b.say("9009", "2", "r4").ok());  // version 2 again, another category
+  auto before = json::parse(f.run({"HGET", keys::session("telegram", "9009"), "s"}).str);
+  REQUIRE(before["slots"].contains("category"));
+  REQUIRE(a.say("9009", "बरेली", "r5").ok());
+  auto after = json::parse(f.run({"HGET", keys::session("telegram", "9009"), "s"}).str);
+  INFO("before: " << before.dump() << "\nafter: " << after.dump());
+  CHECK(after["slots"]["category"] == before["slots"]["category"]);
+  CHECK(session_version(f, "9009") == 3);
+}

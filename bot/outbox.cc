@@ -111,19 +111,54 @@ Status OutboxSender::promote_due() {
   return Status::ok();
 }
 
-Result<int> OutboxSender::reclaim(const std::string& consumer) {
+Result<std::vector<OutboxSender::Pending>> OutboxSender::reclaim(const std::string& consumer) {
   auto r = redis_.command({"XAUTOCLAIM", keys::outbox(), keys::kOutboxGroup, consumer,
                            std::to_string(options_.reclaim_idle_ms), "0-0", "COUNT", "10"});
   if (!r.ok()) return r.status();
   if (r->is_error()) return redis_error(r.value());
-  if (r->elements.size() < 2) return 0;
   std::vector<Pending> batch;
+  if (r->elements.size() < 2) return batch;
   for (const auto& entry : r->elements[1].elements) {
     if (entry.elements.size() < 2 || entry.elements[1].is_nil()) continue;
     batch.push_back({entry.elements[0].str, field_m(entry.elements[1]), true});
   }
-  if (Status st = send_batch(consumer, batch); !st.is_ok()) return st;
-  return static_cast<int>(batch.size());
+  return batch;
+}
+
+uint64_t OutboxSender::queue_up(std::vector<Pending>& batch) {
+  std::lock_guard lock(turns_mu_);
+  const uint64_t turn = next_turn_++;
+  for (Pending& p : batch) {
+    p.entry = json::parse(p.payload, nullptr, false);
+    if (p.entry.is_discarded() || !p.entry.is_object() || !p.entry.contains("replies") ||
+        !p.entry["replies"].is_array()) {
+      continue;  // malformed: dead-lettered by send_batch, queues for nothing
+    }
+    p.chat = p.entry.value("platform", "") + ":" + p.entry.value("chat_id", "");
+    auto& queue = turns_[p.chat];
+    if (queue.empty() || queue.back() != turn) queue.push_back(turn);
+  }
+  return turn;
+}
+
+bool OutboxSender::first_for(const std::string& chat, uint64_t turn) {
+  std::lock_guard lock(turns_mu_);
+  auto it = turns_.find(chat);
+  return it == turns_.end() || it->second.empty() || it->second.front() == turn;
+}
+
+void OutboxSender::leave(const std::vector<Pending>& batch, uint64_t turn) {
+  {
+    std::lock_guard lock(turns_mu_);
+    for (const Pending& p : batch) {
+      auto it = turns_.find(p.chat);
+      if (p.chat.empty() || it == turns_.end()) continue;
+      auto& queue = it->second;
+      queue.erase(std::remove(queue.begin(), queue.end(), turn), queue.end());
+      if (queue.empty()) turns_.erase(it);
+    }
+  }
+  turns_cv_.notify_all();
 }
 
 Status OutboxSender::finish(const std::vector<std::string>& batch) {
@@ -138,28 +173,37 @@ Status OutboxSender::finish(const std::vector<std::string>& batch) {
 }
 
 Result<int> OutboxSender::run_once(const std::string& consumer, int block_ms, bool housekeeping) {
-  Result<int> reclaimed = 0;
-  if (housekeeping) {
-    if (Status st = promote_due(); !st.is_ok()) return st;
-    reclaimed = reclaim(consumer);
-    if (!reclaimed.ok()) return reclaimed.status();
-  }
-  auto r = redis_.command({"XREADGROUP", "GROUP", keys::kOutboxGroup, consumer, "COUNT", "32",
-                           "BLOCK", std::to_string(block_ms), "STREAMS", keys::outbox(), ">"});
-  if (!r.ok()) return r.status();
-  if (r->is_error()) return redis_error(r.value());
-  int handled = reclaimed.value();
-  if (r->is_nil()) return handled;
   std::vector<Pending> batch;
-  for (const auto& stream : r->elements) {
-    if (stream.elements.size() < 2) continue;
-    for (const auto& entry : stream.elements[1].elements) {
-      if (entry.elements.size() < 2) continue;
-      batch.push_back({entry.elements[0].str, field_m(entry.elements[1]), false});
+  uint64_t turn = 0;
+  {
+    // One reader at a time, so that batches queue up for their conversations in stream order.
+    std::lock_guard read(read_mu_);
+    if (housekeeping) {
+      if (Status st = promote_due(); !st.is_ok()) return st;
+      auto reclaimed = reclaim(consumer);
+      if (!reclaimed.ok()) return reclaimed.status();
+      batch = std::move(reclaimed.value());
     }
+    auto r = redis_.command({"XREADGROUP", "GROUP", keys::kOutboxGroup, consumer, "COUNT", "32",
+                             "BLOCK", std::to_string(block_ms), "STREAMS", keys::outbox(), ">"});
+    if (!r.ok()) return r.status();
+    if (r->is_error()) return redis_error(r.value());
+    if (!r->is_nil()) {
+      for (const auto& stream : r->elements) {
+        if (stream.elements.size() < 2) continue;
+        for (const auto& entry : stream.elements[1].elements) {
+          if (entry.elements.size() < 2) continue;
+          batch.push_back({entry.elements[0].str, field_m(entry.elements[1]), false});
+        }
+      }
+    }
+    if (batch.empty()) return 0;
+    turn = queue_up(batch);
   }
-  if (Status st = send_batch(consumer, batch); !st.is_ok()) return st;
-  return handled + static_cast<int>(batch.size());
+  Status st = send_batch(consumer, batch, turn);
+  leave(batch, turn);
+  if (!st.is_ok()) return st;
+  return static_cast<int>(batch.size());
 }
 
 Status OutboxSender::dead_letter(const json& entry, const json& reply, const std::string& reason) {
@@ -188,7 +232,8 @@ struct OutboxSender::Job {
   std::string chat;  // platform + chat id: one conversation's entries go out in order
 };
 
-Status OutboxSender::send_batch(const std::string& consumer, const std::vector<Pending>& pending) {
+Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending>& pending,
+                                uint64_t turn) {
   std::vector<std::string> finished;  // (id, retry payload, due) triples for finish()
   auto finish_job = [&finished](Job& job, const std::string& retry, int64_t due) {
     job.done = true;
@@ -199,21 +244,20 @@ Status OutboxSender::send_batch(const std::string& consumer, const std::vector<P
 
   std::vector<Job> jobs;
   jobs.reserve(pending.size());
-  for (const Pending& p : pending) {
+  for (Pending& p : pending) {
     Job job;
     job.id = p.id;
     job.reclaimed = p.reclaimed;
-    job.entry = json::parse(p.payload, nullptr, false);
-    if (job.entry.is_discarded() || !job.entry.is_object() || !job.entry.contains("replies") ||
-        !job.entry["replies"].is_array()) {
+    if (p.chat.empty()) {  // queue_up() found it malformed
       if (Status st = dead_letter(json::object(), p.payload, "malformed outbox entry"); !st.is_ok())
         return st;
       finish_job(job, "", 0);
       continue;
     }
+    job.entry = std::move(p.entry);
     auto h = handlers_.find(job.entry.value("platform", ""));
     job.handler = h == handlers_.end() ? nullptr : h->second.get();
-    job.chat = job.entry.value("platform", "") + ":" + job.entry.value("chat_id", "");
+    job.chat = p.chat;
     if (p.reclaimed) {
       auto progress = redis_.command({"HGET", keys::outbox_progress(), p.id});
       if (!progress.ok()) return progress.status();
@@ -233,16 +277,27 @@ Status OutboxSender::send_batch(const std::string& consumer, const std::vector<P
 
   // Rounds: each round sends the next call of every job at once (different conversations in
   // parallel); a conversation's later entry waits until its earlier one is done.
+  // A conversation that an earlier batch of another worker still holds waits for it.
   while (true) {
     std::vector<Job*> active;
     std::vector<std::string> busy_chats;
+    bool waiting = false;
     for (Job& job : jobs) {
       if (job.done) continue;
       if (std::find(busy_chats.begin(), busy_chats.end(), job.chat) != busy_chats.end()) continue;
       busy_chats.push_back(job.chat);
+      if (!first_for(job.chat, turn)) {
+        waiting = true;
+        continue;
+      }
       active.push_back(&job);
     }
-    if (active.empty()) break;
+    if (active.empty() && !waiting) break;
+    if (active.empty()) {
+      std::unique_lock lock(turns_mu_);
+      turns_cv_.wait_for(lock, std::chrono::milliseconds(50));
+      continue;
+    }
 
     // Render the next reply of jobs between replies, recording that it is about to leave (and
     // resetting the entry's idle time, so no other worker takes it over meanwhile).

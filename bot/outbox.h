@@ -8,15 +8,26 @@
 // Delivery is at most once per reply: before each reply is handed to the network its index is
 // recorded, so a worker taking over a crashed worker's entry never sends that reply again; it
 // records it as a dead letter "delivery uncertain" for staff to see instead.
+//
+// One conversation's replies leave in the order they were committed, across the workers of a
+// process: workers read the stream one at a time, each batch queues up behind the batches read
+// before it for every conversation it holds, and sends a conversation's entries only when it is
+// first in that queue. (Across processes, and for a retried reply overtaken by a later one, the
+// order is not guaranteed.)
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "bot/api_transport.h"
 #include "bot/redis.h"
@@ -63,14 +74,22 @@ class OutboxSender {
     std::string id;
     std::string payload;
     bool reclaimed;  // taken over from another consumer
+    nlohmann::json entry;  // the payload parsed (discarded when it is not JSON)
+    std::string chat;      // platform:chat_id, "" for a malformed entry
   };
   struct Job;
   // Sends a batch of entries, different conversations in parallel, then finishes them.
-  Status send_batch(const std::string& consumer, const std::vector<Pending>& batch);
+  Status send_batch(const std::string& consumer, std::vector<Pending>& batch, uint64_t turn);
+  // Parses the batch's entries and queues the batch up for each conversation in it; returns the
+  // batch's number. Called in stream order (under read_mu_).
+  uint64_t queue_up(std::vector<Pending>& batch);
+  // Whether batch `turn` is first for `chat`; leave() takes the batch out of every queue.
+  bool first_for(const std::string& chat, uint64_t turn);
+  void leave(const std::vector<Pending>& batch, uint64_t turn);
   // Acknowledges and deletes a batch of handled entries, scheduling their retries: one script.
   Status finish(const std::vector<std::string>& batch);
   Status promote_due();
-  Result<int> reclaim(const std::string& consumer);
+  Result<std::vector<Pending>> reclaim(const std::string& consumer);
   Status dead_letter(const nlohmann::json& entry, const nlohmann::json& reply,
                      const std::string& reason);
 
@@ -81,6 +100,12 @@ class OutboxSender {
   Clock clock_;
   std::atomic<bool> running_{false};
   std::vector<std::thread> threads_;
+
+  std::mutex read_mu_;  // one worker at a time reads the stream and queues its batch up
+  std::mutex turns_mu_;
+  std::condition_variable turns_cv_;
+  std::map<std::string, std::deque<uint64_t>> turns_;  // conversation → batches, in read order
+  uint64_t next_turn_ = 0;
 };
 
 }  // namespace nivaran

@@ -4,7 +4,11 @@
 #include "bot/outbox.h"
 
 #include <catch2/catch.hpp>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
 
 #include "bot/keys.h"
 #include "tests/integration/fixture.h"
@@ -243,4 +247,68 @@ TEST_CASE("replies over a platform's send rate wait for the next second, keeping
   CHECK(h.dead_letters().empty());
   CHECK(h.f.run({"XLEN", keys::outbox()}).integer == 0);
   CHECK(h.f.run({"ZCARD", keys::outbox_delayed()}).integer == 0);
+}
+
+namespace {
+
+// A platform that answers each call after a random pause of up to 4 ms, recording the order in
+// which calls arrived, as a real API does when two workers send to it at once.
+struct SlowTransport : ApiTransport {
+  ApiResponse send(const ApiCall& call) override {
+    thread_local std::mt19937 rng{std::random_device{}()};
+    std::this_thread::sleep_for(
+        std::chrono::microseconds(std::uniform_int_distribution<int>(0, 4000)(rng)));
+    std::lock_guard lock(mu);
+    arrived.push_back(json::parse(call.body));
+    return ApiResponse{200, R"({"ok":true,"result":{"message_id":1}})", {}};
+  }
+  std::mutex mu;
+  std::vector<json> arrived;
+};
+
+}  // namespace
+
+TEST_CASE("with several workers, each conversation's replies still arrive in the order they were "
+          "committed",
+          "[outbox][redis][concurrency]") {
+  RedisFixture f;
+  SlowTransport transport;
+  auto handler = make_handler(
+      "telegram", json{{"token", "T"}, {"secret_token", ""}, {"api_base", "http://127.0.0.1:9"}});
+  REQUIRE(handler.ok());
+  OutboxOptions o;
+  o.block_ms = 10;
+  OutboxSender sender(*f.redis, {{"telegram", handler.value()}}, transport, o,
+                      [] { return int64_t{1795000000000}; });
+  REQUIRE(sender.ensure_group().is_ok());
+  // Three conversations, 40 replies each, interleaved, queued while the workers run.
+  sender.start(4, "order");
+  constexpr int kEach = 40;
+  for (int i = 0; i < kEach; ++i) {
+    for (const std::string chat : {"801", "802", "803"}) {
+      json entry = {{"platform", "telegram"}, {"chat_id", chat}, {"callback_id", ""},
+                    {"replies", {{{"text", std::to_string(i)}}}}, {"attempt", 0}};
+      f.run({"XADD", keys::outbox(), "*", "m", entry.dump()});
+    }
+    if (i % 8 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  }
+  for (int i = 0; i < 500; ++i) {
+    {
+      std::lock_guard lock(transport.mu);
+      if (transport.arrived.size() >= 3 * kEach) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  sender.stop();
+  std::map<long long, std::vector<int>> by_chat;
+  for (const auto& body : transport.arrived) {
+    by_chat[body["chat_id"].get<long long>()].push_back(std::stoi(body["text"].get<std::string>()));
+  }
+  REQUIRE(by_chat.size() == 3);
+  std::vector<int> in_order(kEach);
+  for (int i = 0; i < kEach; ++i) in_order[i] = i;
+  for (const auto& [chat, texts] : by_chat) {
+    INFO("chat " << chat);
+    CHECK(texts == in_order);
+  }
 }

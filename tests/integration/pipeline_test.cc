@@ -109,6 +109,15 @@ std::string everything_in(RedisFixture& f) {
   return all;
 }
 
+// Two `nivaran serve` processes, each with its own Redis client and session cache, on one Redis.
+struct TwoProcesses {
+  RedisFixture f;
+  Redis second{f.redis->endpoint()};
+  int64_t now = 1795000000000;
+  Harness a{*f.redis, &now, true};
+  Harness b{second, &now, true};
+};
+
 int64_t session_version(RedisFixture& f, const std::string& user) {
   auto v = f.run({"HGET", keys::session("telegram", user), "v"});
   return v.is_nil() ? 0 : std::stoll(v.str);
@@ -273,11 +282,8 @@ TEST_CASE("with Redis down a message is refused as unavailable, and after a rest
 
 TEST_CASE("ticket references filed from two processes at once are unique and have no gaps",
           "[pipeline][redis][concurrency]") {
-  RedisFixture f;
-  Redis second(f.redis->endpoint());
-  int64_t now = 1795000000000;
-  Harness a(*f.redis, &now, true);
-  Harness b(second, &now, true);
+  TwoProcesses two;
+  [[maybe_unused]] auto& [f, second, now, a, b] = two;
   // Public mentions: each files a docket in the triage queue (prefix BRG) at once.
   constexpr int kEach = 100;
   std::vector<std::string> r1, r2;
@@ -403,11 +409,8 @@ std::vector<std::string> inbound_texts(RedisFixture& f, const std::string& episo
 TEST_CASE("a conversation whose messages alternate between two processes, each caching "
           "sessions, files one complete ticket",
           "[pipeline][redis][cache]") {
-  RedisFixture f;
-  Redis second(f.redis->endpoint());
-  int64_t now = 1795000000000;
-  Harness a(*f.redis, &now, true);
-  Harness b(second, &now, true);
+  TwoProcesses two;
+  [[maybe_unused]] auto& [f, second, now, a, b] = two;
   const uint64_t hits_before = metrics::counters().session_cache_hits;
   const uint64_t stale_before = metrics::counters().session_cache_stale;
   std::string ref;
@@ -539,11 +542,8 @@ TEST_CASE("the commit refuses a draft whose open ticket changed status meanwhile
 TEST_CASE("a session that expired and was created again up to the cached version is not "
           "mistaken for the cached one",
           "[pipeline][redis][cache]") {
-  RedisFixture f;
-  Redis second(f.redis->endpoint());
-  int64_t now = 1795000000000;
-  Harness a(*f.redis, &now, true);
-  Harness b(second, &now, true);
+  TwoProcesses two;
+  [[maybe_unused]] auto& [f, second, now, a, b] = two;
   REQUIRE(a.say("9009", "नमस्ते", "r1").ok());
   REQUIRE(a.say("9009", "1", "r2").ok());  // process a caches version 2: category theft
   f.run({"DEL", keys::session("telegram", "9009")});  // the session expires

@@ -120,14 +120,13 @@ Result<std::vector<OutboxSender::Pending>> OutboxSender::reclaim(const std::stri
   if (r->elements.size() < 2) return batch;
   for (const auto& entry : r->elements[1].elements) {
     if (entry.elements.size() < 2 || entry.elements[1].is_nil()) continue;
-    batch.push_back({entry.elements[0].str, field_m(entry.elements[1]), true});
+    batch.emplace_back(entry.elements[0].str, field_m(entry.elements[1]), true);
   }
   return batch;
 }
 
 uint64_t OutboxSender::queue_up(std::vector<Pending>& batch) {
-  std::lock_guard lock(turns_mu_);
-  const uint64_t turn = next_turn_++;
+  // Parsed before taking turns_mu_: other workers check their turns meanwhile.
   for (Pending& p : batch) {
     p.entry = json::parse(p.payload, nullptr, false);
     if (p.entry.is_discarded() || !p.entry.is_object() || !p.entry.contains("replies") ||
@@ -135,6 +134,11 @@ uint64_t OutboxSender::queue_up(std::vector<Pending>& batch) {
       continue;  // malformed: dead-lettered by send_batch, queues for nothing
     }
     p.chat = p.entry.value("platform", "") + ":" + p.entry.value("chat_id", "");
+  }
+  std::lock_guard lock(turns_mu_);
+  const uint64_t turn = next_turn_++;
+  for (const Pending& p : batch) {
+    if (p.chat.empty()) continue;
     auto& queue = turns_[p.chat];
     if (queue.empty() || queue.back() != turn) queue.push_back(turn);
   }
@@ -193,7 +197,7 @@ Result<int> OutboxSender::run_once(const std::string& consumer, int block_ms, bo
         if (stream.elements.size() < 2) continue;
         for (const auto& entry : stream.elements[1].elements) {
           if (entry.elements.size() < 2) continue;
-          batch.push_back({entry.elements[0].str, field_m(entry.elements[1]), false});
+          batch.emplace_back(entry.elements[0].str, field_m(entry.elements[1]), false);
         }
       }
     }

@@ -71,6 +71,8 @@ class OutboxSender {
 
  private:
   struct Pending {
+    Pending(std::string id, std::string payload, bool reclaimed)
+        : id(std::move(id)), payload(std::move(payload)), reclaimed(reclaimed) {}
     std::string id;
     std::string payload;
     bool reclaimed;  // taken over from another consumer

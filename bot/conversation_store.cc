@@ -365,12 +365,15 @@ Result<ConversationStore::CommitResult> ConversationStore::commit(const Conversa
   auto r = redis_.eval(kCommitScript, keys_list, args);
   if (!r.ok()) return r.status();
   if (r->is_error()) return Status::unavailable("Redis commit failed: " + r->str);
-  if (r->str == "DUP") return CommitResult{.outcome = Outcome::kDuplicate};
-  if (r->str == "CONFLICT") return CommitResult{.outcome = Outcome::kConflict};
-  if (r->str.rfind("OK:", 0) == 0) {
-    return CommitResult{.outcome = Outcome::kCommitted, .ticket_ref = r->str.substr(3)};
+  CommitResult result;
+  if (r->str == "DUP") {
+    result.outcome = Outcome::kDuplicate;
+  } else if (r->str == "CONFLICT") {
+    result.outcome = Outcome::kConflict;
+  } else if (r->str.rfind("OK:", 0) == 0) {
+    result.ticket_ref = r->str.substr(3);
   }
-  return CommitResult{.outcome = Outcome::kCommitted};
+  return result;
 }
 
 }  // namespace nivaran

@@ -327,20 +327,18 @@ Result<ConversationStore::CommitResult> ConversationStore::commit(const Conversa
     keys_list.insert(keys_list.end(), c.change.index_remove.begin(), c.change.index_remove.end());
     keys_list.insert(keys_list.end(), c.change.index_add.begin(), c.change.index_add.end());
   }
-  std::vector<std::string> args = {
-      std::to_string(c.expected_version),
-      c.session_json,
-      std::to_string(limits_.session_ttl_ms),
-      std::to_string(limits_.dedupe_ttl_ms),
-      std::to_string(limits_.draft_transcript_ttl_ms),
-      std::to_string(c.now_ms),
-      c.outbox_json,
-      c.new_ticket,
-      files ? json_text(nlohmann::json(c.new_ticket_fields)) : "{}",
-      c.attach_ticket_ref,
-      c.episode_has_ticket || files ? "1" : "0",
-      std::to_string(c.transcript.size()),
-      json_text(nlohmann::json(c.new_ticket_deadlines)),
+  // Numbers and small texts made here; the large values (session, transcript, outbox entry)
+  // are passed to Redis where they lie.
+  const std::string version = std::to_string(c.expected_version);
+  const std::string session_ttl = std::to_string(limits_.session_ttl_ms);
+  const std::string dedupe_ttl = std::to_string(limits_.dedupe_ttl_ms);
+  const std::string draft_ttl = std::to_string(limits_.draft_transcript_ttl_ms);
+  const std::string now = std::to_string(c.now_ms);
+  const std::string ticket_fields = files ? json_text(nlohmann::json(c.new_ticket_fields)) : "{}";
+  const std::string entries = std::to_string(c.transcript.size());
+  const std::string deadlines =
+      c.new_ticket_deadlines.empty() ? "[]" : json_text(nlohmann::json(c.new_ticket_deadlines));
+  const std::string change =
       c.change.empty() ? std::string()
                        : json_text({{"expect_status", c.change.expect_status},
                                     {"set", c.change.set},
@@ -350,19 +348,36 @@ Result<ConversationStore::CommitResult> ConversationStore::commit(const Conversa
                                     {"sla_rem", c.change.sla_remove},
                                     {"sla_add", c.change.sla_add},
                                     {"history", c.change.history},
-                                    {"audit", c.change.audit}}),
+                                    {"audit", c.change.audit}});
+  const std::string ticket_prefix = keys::ticket("");
+  const std::string history_prefix = keys::ticket_history("");
+  std::vector<std::string_view> args = {
+      version,
+      c.session_json,
+      session_ttl,
+      dedupe_ttl,
+      draft_ttl,
+      now,
+      c.outbox_json,
+      c.new_ticket,
+      ticket_fields,
+      c.attach_ticket_ref,
+      c.episode_has_ticket || files ? "1" : "0",
+      entries,
+      deadlines,
+      change,
       c.open_ticket,
       c.checked_ticket.empty() ? "" : "1",
       c.checked_ticket_status,
       c.new_ticket_numbering.ref_prefix,
-      keys::ticket(""),
-      keys::ticket_history(""),
+      ticket_prefix,
+      history_prefix,
       c.expected_token,
       c.new_token,
   };
   args.insert(args.end(), c.transcript.begin(), c.transcript.end());
   if (!c.inbox_key.empty()) args.insert(args.end(), c.inbox_entries.begin(), c.inbox_entries.end());
-  auto r = redis_.eval(kCommitScript, keys_list, args);
+  auto r = redis_.eval_views(kCommitScript, keys_list, args);
   if (!r.ok()) return r.status();
   if (r->is_error()) return Status::unavailable("Redis commit failed: " + r->str);
   CommitResult result;

@@ -15,6 +15,7 @@
 #include "bot/keys.h"
 #include "bot/metrics.h"
 #include "bot/tickets.h"
+#include "core/json_write.h"
 #include "dialogs/match.h"
 
 namespace nivaran {
@@ -39,6 +40,21 @@ std::string as_field(const json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_null()) return "";
   return json_text(v);
+}
+
+// The transcript entry of a citizen's message: {"at", "dir": "in", "error" (when the step
+// failed), "msg"}, written straight, as json_text would write it.
+std::string inbound_entry(const InboundMessage& msg, int64_t now, const std::string& error) {
+  std::string out = R"({"at":)" + std::to_string(now) + R"(,"dir":"in",)";
+  if (!error.empty()) {
+    out += R"("error":)";
+    append_json_string(out, error);
+    out += ',';
+  }
+  out += R"("msg":)";
+  append_json(out, msg);
+  out += '}';
+  return out;
 }
 
 void backoff_after_conflict(int attempt) {
@@ -205,7 +221,10 @@ void Pipeline::record_replies(const InboundMessage& msg, int64_t now, Draft& d) 
   ConversationCommit& c = d.commit;
   std::vector<std::string> texts;
   texts.reserve(d.replies.size());
-  for (const auto& r : d.replies) texts.push_back(json_text(json(r)));
+  for (const auto& r : d.replies) {
+    texts.emplace_back();
+    append_json(texts.back(), r);
+  }
   const std::string at = std::to_string(now);
   for (const auto& t : texts) {
     c.transcript.push_back(R"({"at":)" + at + R"(,"by":"bot","dir":"out","reply":)" + t + "}");
@@ -216,10 +235,17 @@ void Pipeline::record_replies(const InboundMessage& msg, int64_t now, Draft& d) 
     c.inbox_entries = std::move(texts);
     return;
   }
-  std::string out = R"({"attempt":0,"callback_id":)" + json_text(msg.callback_id) +
-                    R"(,"chat_id":)" + json_text(msg.chat_id);
-  if (!d.reply_kind.empty()) out += R"(,"kind":)" + json_text(d.reply_kind);
-  out += R"(,"platform":)" + json_text(msg.platform) + R"(,"replies":[)";
+  std::string out = R"({"attempt":0,"callback_id":)";
+  append_json_string(out, msg.callback_id);
+  out += R"(,"chat_id":)";
+  append_json_string(out, msg.chat_id);
+  if (!d.reply_kind.empty()) {
+    out += R"(,"kind":)";
+    append_json_string(out, d.reply_kind);
+  }
+  out += R"(,"platform":)";
+  append_json_string(out, msg.platform);
+  out += R"(,"replies":[)";
   for (size_t i = 0; i < texts.size(); ++i) {
     if (i > 0) out += ',';
     out += texts[i];
@@ -371,16 +397,14 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
     }
   }
   step.session.updated_at_ms = now;
-  c.session_json = json_text(json(step.session));
+  c.session_json = dialogs::session_json_text(step.session);
   c.open_ticket = step.session.open_ticket;
   if (c.episode.empty()) {
     c.episode = step.session.episode.empty() ? ctx.fresh_episode : step.session.episode;
   }
   c.episode_has_ticket = c.episode_has_ticket || !step.session.open_ticket.empty();
 
-  json inbound = {{"dir", "in"}, {"at", now}, {"msg", msg}};
-  if (!step_error.empty()) inbound["error"] = step_error;
-  c.transcript.push_back(json_text(inbound));
+  c.transcript.push_back(inbound_entry(msg, now, step_error));
   d.replies = std::move(step.replies);
   d.session = std::move(step.session);
   return Status::ok();
@@ -463,7 +487,7 @@ Status Pipeline::draft_mention(const InboundMessage& msg, const dialogs::Session
   c.change.history = json_text({{"at", now}, {"by", "citizen"}, {"role", "citizen"},
                                 {"action", "created"}, {"platform", msg.platform},
                                 {"kind", "mention"}});
-  c.session_json = json_text(json(session));
+  c.session_json = dialogs::session_json_text(session);
   c.open_ticket = session.open_ticket;
   c.episode = episode;
   c.episode_has_ticket = true;
@@ -471,7 +495,7 @@ Status Pipeline::draft_mention(const InboundMessage& msg, const dialogs::Session
   replace_all(said, "{ticket_ref}", c.new_ticket);
   d.replies = {Reply{said, {}}};
   d.reply_kind = "mention";
-  c.transcript.push_back(json_text({{"dir", "in"}, {"at", now}, {"msg", msg}}));
+  c.transcript.push_back(inbound_entry(msg, now, ""));
   return Status::ok();
 }
 
@@ -504,7 +528,7 @@ Result<bool> Pipeline::draft_feedback(const InboundMessage& msg, const LoadedSes
   c.attach_ticket_ref = ref;
   c.episode = t["transcript"];
   c.episode_has_ticket = true;
-  c.session_json = json_text(json(session));
+  c.session_json = dialogs::session_json_text(session);
   c.open_ticket = session.open_ticket;
   TicketChange& ch = c.change;
   ch.expect_status = "resolved";
@@ -539,7 +563,7 @@ Result<bool> Pipeline::draft_feedback(const InboundMessage& msg, const LoadedSes
   std::string said = text(*satisfied ? "feedback_thanks" : "feedback_reopened", session.lang);
   replace_all(said, "{ticket_ref}", ref);
   d.replies = {Reply{said, {}}};
-  c.transcript.push_back(json_text({{"dir", "in"}, {"at", now}, {"msg", msg}}));
+  c.transcript.push_back(inbound_entry(msg, now, ""));
   return true;
 }
 

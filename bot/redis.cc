@@ -63,19 +63,22 @@ std::string hex_sha1(const std::string& s) {
 
 // Queues one command made of `parts` laid end to end, without copying the strings (hiredis
 // formats them straight into its output buffer).
-void append(redisContext* ctx, std::initializer_list<const std::vector<std::string>*> parts) {
+// Appends one command made of the strings (std::string or std::string_view) of `parts`, in
+// order, without copying them.
+template <typename... Lists>
+void append(redisContext* ctx, const Lists&... parts) {
   std::vector<const char*> argv;
   std::vector<size_t> lens;
-  size_t n = 0;
-  for (const auto* p : parts) n += p->size();
+  const size_t n = (parts.size() + ...);
   argv.reserve(n);
   lens.reserve(n);
-  for (const auto* p : parts) {
-    for (const auto& a : *p) {
+  auto add = [&](const auto& list) {
+    for (const auto& a : list) {
       argv.push_back(a.data());
       lens.push_back(a.size());
     }
-  }
+  };
+  (add(parts), ...);
   redisAppendCommandArgv(ctx, static_cast<int>(n), argv.data(), lens.data());
 }
 
@@ -130,7 +133,7 @@ Redis::Connection* Redis::connection(bool* reused) {
 void Redis::drop(Connection*) { connections().erase(id_); }
 
 Result<RedisValue> Redis::command(const std::vector<std::string>& args) {
-  auto replies = exchange([&args](redisContext* ctx) { append(ctx, {&args}); }, 1);
+  auto replies = exchange([&args](redisContext* ctx) { append(ctx, args); }, 1);
   if (!replies.ok()) return replies.status();
   return std::move(replies.value().front());
 }
@@ -139,7 +142,7 @@ Result<std::vector<RedisValue>> Redis::pipeline(
     const std::vector<std::vector<std::string>>& cmds) {
   return exchange(
       [&cmds](redisContext* ctx) {
-        for (const auto& cmd : cmds) append(ctx, {&cmd});
+        for (const auto& cmd : cmds) append(ctx, cmd);
       },
       cmds.size());
 }
@@ -177,14 +180,26 @@ Result<std::vector<RedisValue>> Redis::exchange(const std::function<void(redisCo
 
 Result<RedisValue> Redis::eval(const RedisScript& script, const std::vector<std::string>& keys,
                                const std::vector<std::string>& args) {
+  return eval_impl(script, keys, args);
+}
+
+Result<RedisValue> Redis::eval_views(const RedisScript& script,
+                                     const std::vector<std::string>& keys,
+                                     const std::vector<std::string_view>& args) {
+  return eval_impl(script, keys, args);
+}
+
+template <typename Args>
+Result<RedisValue> Redis::eval_impl(const RedisScript& script, const std::vector<std::string>& keys,
+                                    const Args& args) {
   const std::vector<std::string> evalsha = {"EVALSHA", script.sha1, std::to_string(keys.size())};
-  auto r = exchange([&](redisContext* ctx) { append(ctx, {&evalsha, &keys, &args}); }, 1);
+  auto r = exchange([&](redisContext* ctx) { append(ctx, evalsha, keys, args); }, 1);
   if (!r.ok()) return r.status();
   RedisValue v = std::move(r.value().front());
   if (v.is_error() && v.str.rfind("NOSCRIPT", 0) == 0) {
     // EVAL also caches the script for the next EVALSHA.
     const std::vector<std::string> eval = {"EVAL", script.source, std::to_string(keys.size())};
-    r = exchange([&](redisContext* ctx) { append(ctx, {&eval, &keys, &args}); }, 1);
+    r = exchange([&](redisContext* ctx) { append(ctx, eval, keys, args); }, 1);
     if (!r.ok()) return r.status();
     return std::move(r.value().front());
   }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -61,6 +62,9 @@ class Redis {
   // EVALSHA with the script's keys and arguments, loading the script on NOSCRIPT.
   Result<RedisValue> eval(const RedisScript& script, const std::vector<std::string>& keys,
                           const std::vector<std::string>& args);
+  // The same, with arguments that stay owned by the caller (no copy of large values).
+  Result<RedisValue> eval_views(const RedisScript& script, const std::vector<std::string>& keys,
+                                const std::vector<std::string_view>& args);
 
   const RedisEndpoint& endpoint() const { return endpoint_; }
 
@@ -74,6 +78,10 @@ class Redis {
   // Writes commands with `write` and reads `replies` replies, on this thread's connection.
   Result<std::vector<RedisValue>> exchange(const std::function<void(redisContext*)>& write,
                                            size_t replies);
+
+  template <typename Args>
+  Result<RedisValue> eval_impl(const RedisScript& script, const std::vector<std::string>& keys,
+                               const Args& args);
 
   RedisEndpoint endpoint_;
   uint64_t id_;  // distinguishes instances in the per-thread connection table

@@ -15,6 +15,7 @@
 #include <regex>
 #include <set>
 
+#include "core/json_write.h"
 #include "dialogs/datetime.h"
 #include "dialogs/match.h"
 #include "dialogs/text.h"
@@ -37,6 +38,58 @@ void to_json(json& j, const Session& s) {
   if (!s.pending.empty()) j["pending"] = s.pending;
   if (!s.candidates.empty()) j["candidates"] = s.candidates;
   if (!s.held.empty()) j["held"] = s.held;
+}
+
+std::string session_json_text(const Session& s) {
+  // Keys in the sorted order nlohmann gives an object's keys.
+  std::string out;
+  out.reserve(256 + s.held.size());
+  auto strings = [&out](const std::vector<std::string>& list) {
+    out += '[';
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (i > 0) out += ',';
+      append_json_string(out, list[i]);
+    }
+    out += ']';
+  };
+  out += '{';
+  if (!s.candidates.empty()) {
+    out += "\"candidates\":";
+    strings(s.candidates);
+    out += ',';
+  }
+  out += "\"episode\":";
+  append_json_string(out, s.episode);
+  out += ",\"failures\":";
+  out += std::to_string(s.failures);
+  if (!s.held.empty()) {
+    out += ",\"held\":";
+    append_json_string(out, s.held);
+  }
+  out += ",\"lang\":";
+  append_json_string(out, s.lang);
+  out += ",\"node\":";
+  append_json_string(out, s.node);
+  out += ",\"open_ticket\":";
+  append_json_string(out, s.open_ticket);
+  if (!s.pending.empty()) {
+    out += ",\"pending\":";
+    append_json_string(out, s.pending);
+  }
+  if (!s.return_to.empty()) {
+    out += ",\"return_to\":";
+    append_json_string(out, s.return_to);
+  }
+  out += ",\"slots\":";
+  append_json(out, s.slots);
+  out += ",\"started_at_ms\":";
+  out += std::to_string(s.started_at_ms);
+  out += ",\"trail\":";
+  strings(s.trail);
+  out += ",\"updated_at_ms\":";
+  out += std::to_string(s.updated_at_ms);
+  out += '}';
+  return out;
 }
 
 namespace {

@@ -41,6 +41,8 @@ struct Session {
 
 void to_json(nlohmann::json& j, const Session& s);
 void from_json(const nlohmann::json& j, Session& s);
+// The same text as json_text(json(s)), written without building a tree (once per message).
+std::string session_json_text(const Session& s);
 
 // What the engine may know about the world besides the message.
 struct StepContext {

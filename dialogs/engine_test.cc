@@ -544,6 +544,26 @@ TEST_CASE("a session survives a JSON round trip", "[engine][session]") {
   CHECK(json::parse(j.dump()).get<Session>() == chat.session());
 }
 
+TEST_CASE("a session's text is what json_text(json(session)) gives", "[engine][session]") {
+  Session empty;
+  CHECK(session_json_text(empty) == json_text(json(empty)));
+  Chat chat;
+  walk_to_summary(chat);
+  CHECK(session_json_text(chat.session()) == json_text(json(chat.session())));
+  chat.say("बदलें");  // a side question: pending and candidates are set
+  CHECK(session_json_text(chat.session()) == json_text(json(chat.session())));
+  Session odd = chat.session();
+  odd.held = "फिर से \"लिखा\"\n";
+  odd.return_to = "summary";
+  odd.pending = "edit";
+  odd.candidates = {"a", "ब"};
+  odd.failures = -3;
+  odd.started_at_ms = -1;
+  odd.slots["nested"] = json{{"z", 1.5}, {"a", {nullptr, true, "x"}}};
+  CHECK(session_json_text(odd) == json_text(json(odd)));
+  CHECK(json::parse(session_json_text(odd)).get<Session>() == odd);
+}
+
 TEST_CASE("a session from an unknown node restarts gracefully", "[engine][session]") {
   Session s;
   s.node = "no_such_node";

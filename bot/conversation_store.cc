@@ -46,15 +46,18 @@ return {seen, s[1], s[2], s[3], s[4], status, s[5]}
 // an older incarnation (a process's session cache) is refused.
 // A new ticket's reference is taken here, once every check has passed, so references have no
 // gaps; the placeholder is replaced by it in every argument that may hold it. Returns 'DUP',
-// 'CONFLICT', 'OK', or 'OK:' and the new ticket's reference.
+// 'CONFLICT', 'OK', or 'OK:' and the new ticket's reference. The checks come first and the
+// dedupe key is taken with SET NX after them, before any other write, so nothing is written
+// unless all pass; a message seen before whose session has changed since gets 'CONFLICT', and
+// the fresh read that follows finds it seen.
 const RedisScript kCommitScript(R"lua(
-if redis.call('EXISTS', KEYS[2]) == 1 then return 'DUP' end
 local current = redis.call('HMGET', KEYS[1], 'v', 't')
 local v = tonumber(current[1] or '0')
 if v ~= tonumber(ARGV[1]) or (current[2] or '') ~= ARGV[21] then return 'CONFLICT' end
 if ARGV[16] == '1' and (redis.call('HGET', KEYS[14], 'status') or '') ~= ARGV[17] then
   return 'CONFLICT'
 end
+if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[4]) then return 'DUP' end
 local ref = nil
 if ARGV[8] ~= '' then
   ref = ARGV[18] .. string.format('%06d', redis.call('INCR', KEYS[5]))
@@ -76,7 +79,6 @@ local function fill(text)
 end
 redis.call('HSET', KEYS[1], 'v', v + 1, 't', ARGV[22], 's', fill(ARGV[2]), 'ot', fill(ARGV[15]))
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
 local n = tonumber(ARGV[12])
 for i = 23, 22 + n do
   redis.call('XADD', KEYS[3], '*', 'e', fill(ARGV[i]))

@@ -136,7 +136,8 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
   bool use_cache = cache_ != nullptr;
   for (int attempt = 0; attempt <= options_.max_conflict_retries; ++attempt) {
     LoadedSession loaded;
-    dialogs::Session session;
+    std::optional<dialogs::Session> read_session;  // the session read from Redis
+    const dialogs::Session* stored = nullptr;       // that one or the cached one, not copied
     std::shared_ptr<const CachedSession> hit;
     if (use_cache) hit = cache_->get(cache_key);
     // A session waiting for feedback is read afresh: the answer changes a ticket.
@@ -147,7 +148,7 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
       loaded.token = hit->token;
       loaded.open_ticket = hit->open_ticket;
       loaded.open_ticket_status = hit->open_ticket_status;
-      session = hit->session;
+      stored = &hit->session;
     } else {
       auto read = store_.load(msg.platform, msg.user_id, msg.message_id);
       if (!read.ok()) return read.status();
@@ -155,8 +156,10 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
       loaded = std::move(read.value());
       if (!loaded.session_json.empty()) {
         json j = json::parse(loaded.session_json, nullptr, false);
-        if (!j.is_discarded()) session = j.get<dialogs::Session>();
+        if (!j.is_discarded()) read_session = j.get<dialogs::Session>();
       }
+      if (!read_session) read_session.emplace();
+      stored = &*read_session;
     }
     const int64_t now = clock_();
 
@@ -172,11 +175,11 @@ Result<Processed> Pipeline::process(const InboundMessage& msg) {
 
     Status drafted;
     if (msg.kind == "mention") {
-      drafted = draft_mention(msg, session, now, d);
+      drafted = draft_mention(msg, *stored, now, d);
     } else {
-      auto feedback = draft_feedback(msg, loaded, session, now, d);
+      auto feedback = draft_feedback(msg, loaded, *stored, now, d);
       if (!feedback.ok()) return feedback.status();
-      if (!feedback.value()) drafted = draft_step(msg, loaded, std::move(session), now, d);
+      if (!feedback.value()) drafted = draft_step(msg, loaded, *stored, now, d);
     }
     if (!drafted.is_ok()) return drafted;
 
@@ -294,28 +297,32 @@ void Pipeline::remember(const std::string& cache_key, const LoadedSession& loade
 }
 
 Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& loaded,
-                            dialogs::Session session, int64_t now, Draft& d) {
+                            const dialogs::Session& stored, int64_t now, Draft& d) {
   ConversationCommit& c = d.commit;
+  const dialogs::Session* current = &stored;
+  std::optional<dialogs::Session> reopened;  // a copy, only when a closed ticket is let go
   // A closed ticket takes no more messages: what the citizen writes next is a new complaint,
   // not something to add to it. load() read the ticket's status; a session committed before
   // the store kept its open ticket beside it pays one more read.
-  if (!session.open_ticket.empty()) {
+  if (!stored.open_ticket.empty()) {
     std::string status;
-    if (loaded.open_ticket == session.open_ticket) {
+    if (loaded.open_ticket == stored.open_ticket) {
       status = loaded.open_ticket_status;
     } else {
-      auto fields = store_.ticket_fields(session.open_ticket, {"status"});
+      auto fields = store_.ticket_fields(stored.open_ticket, {"status"});
       if (!fields.ok()) return fields.status();
       auto it = fields->find("status");
       if (it != fields->end()) status = it->second;
     }
-    c.checked_ticket = session.open_ticket;
+    c.checked_ticket = stored.open_ticket;
     c.checked_ticket_status = status;
     if (status == "closed") {
-      session.open_ticket.clear();
-      session.held.clear();
-      if (session.pending == "attach_or_new" || session.pending == "attaching")
-        session.pending.clear();
+      reopened = stored;
+      reopened->open_ticket.clear();
+      reopened->held.clear();
+      if (reopened->pending == "attach_or_new" || reopened->pending == "attaching")
+        reopened->pending.clear();
+      current = &*reopened;
     }
   }
   dialogs::StepContext ctx{.now_ms = now,
@@ -324,15 +331,15 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
   dialogs::StepResult step;
   std::string step_error;
   try {
-    step = step_(flow_, ref_, session, msg, ctx);
+    step = step_(flow_, ref_, *current, msg, ctx);
   } catch (const std::exception& e) {
     step_error = e.what();
     std::cerr << "nivaran: dialog step failed for a " << msg.platform
               << " message; committed with an apology: " << step_error << "\n";
     step = dialogs::StepResult{};
-    step.session = session;
+    step.session = *current;
     if (step.session.episode.empty()) step.session.episode = ctx.fresh_episode;
-    std::string apology = text("internal_error", session.lang);
+    std::string apology = text("internal_error", current->lang);
     if (!apology.empty()) step.replies.push_back(Reply{apology, {}});
   }
 

@@ -79,7 +79,7 @@ class Pipeline {
   Result<Processed> record_receipt(const InboundMessage& msg);
   // The ordinary path: the dialog step and its effects.
   Status draft_step(const InboundMessage& msg, const LoadedSession& loaded,
-                    dialogs::Session session, int64_t now, Draft& d);
+                    const dialogs::Session& stored, int64_t now, Draft& d);
   // The bot's replies, into the draft's transcript and its outbox entry (or local inbox).
   void record_replies(const InboundMessage& msg, int64_t now, Draft& d) const;
   // After a commit that filed a ticket: its reference in place of the placeholder.

@@ -75,6 +75,7 @@ int run_serve(const std::string& config_path, const sigset_t& signals) {
   outbox_options.reclaim_idle_ms = c.outbox.reclaim_idle_ms;
   outbox_options.max_backoff_ms = c.outbox.max_backoff_ms;
   outbox_options.sends_per_second = c.outbox.sends_per_second;
+  outbox_options.pause_unreachable_ms = c.outbox.pause_unreachable_ms;
   outbox_redis.timeout_ms += outbox_options.block_ms;
   Redis outbox_store(outbox_redis);
   auto transport = make_http_transport(std::chrono::milliseconds(c.outbox.request_timeout_ms));

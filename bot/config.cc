@@ -159,6 +159,7 @@ Result<Config> load_config(const std::string& path) {
   r.integer("outbox.reclaim_idle_ms", c.outbox.reclaim_idle_ms, 100, 3600000);
   r.integer("outbox.max_backoff_ms", c.outbox.max_backoff_ms, 10, 86400000);
   r.integer("outbox.request_timeout_ms", c.outbox.request_timeout_ms, 100, 120000);
+  r.integer("outbox.pause_unreachable_ms", c.outbox.pause_unreachable_ms, 0, 3600000);
   r.object("auth", false);
   r.integer("auth.token_ttl_seconds", c.auth.token_ttl_seconds, 300, 30LL * 24 * 3600);
   r.integer("auth.scrypt_n", c.auth.scrypt_n, 1024, 1 << 18);

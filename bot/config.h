@@ -50,6 +50,7 @@ struct Config {
     int64_t reclaim_idle_ms = 30000;  // entries pending this long on a dead worker are taken over
     int64_t max_backoff_ms = 300000;
     int64_t request_timeout_ms = 10000;
+    int64_t pause_unreachable_ms = 30000;  // 0: never pause a platform that does not answer
     // Replies begun per second per platform, across all processes (their API limits).
     std::map<std::string, int64_t> sends_per_second = {
         {"telegram", 30}, {"whatsapp", 80}, {"messenger", 40}, {"x", 5}};

@@ -34,6 +34,9 @@ std::string render_prometheus() {
           c.outbox_retried);
   counter("nivaran_outbox_rate_limited_total",
           "Replies held back a moment for their platform's send rate.", c.outbox_rate_limited);
+  counter("nivaran_outbox_paused_total",
+          "Replies held back while their platform did not answer (timeouts, refused connections).",
+          c.outbox_paused);
   counter("nivaran_outbox_dead_lettered_total", "Replies that could not be delivered.",
           c.outbox_dead_lettered);
   return out;

@@ -19,6 +19,7 @@ struct Counters {
   std::atomic<uint64_t> outbox_sent{0};
   std::atomic<uint64_t> outbox_retried{0};
   std::atomic<uint64_t> outbox_rate_limited{0};  // replies held for their platform's send rate
+  std::atomic<uint64_t> outbox_paused{0};  // replies held while their platform did not answer
   std::atomic<uint64_t> outbox_dead_lettered{0};
 };
 

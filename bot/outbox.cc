@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iostream>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -223,6 +224,51 @@ Status OutboxSender::dead_letter(const json& entry, const json& reply, const std
   return Status::ok();
 }
 
+OutboxSender::Gate OutboxSender::pause_gate(const std::string& platform, int64_t now,
+                                            int64_t* until) {
+  std::lock_guard lock(pause_mu_);
+  auto it = pauses_.find(platform);
+  if (it == pauses_.end() || !it->second.paused) return Gate::kOpen;
+  Pause& p = it->second;
+  if (now < p.until) {
+    *until = p.until;
+    return Gate::kHeld;
+  }
+  if (p.probing && now - p.probe_at < options_.pause_unreachable_ms) {
+    // The probe's answer decides; until it comes, look again in a second.
+    *until = now + 1000;
+    return Gate::kHeld;
+  }
+  p.probing = true;
+  p.probe_at = now;
+  return Gate::kProbe;
+}
+
+void OutboxSender::heard_from(const std::string& platform, bool answered, int64_t now) {
+  if (options_.pause_unreachable_ms <= 0) return;
+  std::lock_guard lock(pause_mu_);
+  Pause& p = pauses_[platform];
+  if (answered) {
+    if (p.paused) std::cerr << "nivaran: outbox: " << platform << " answers again; sending\n";
+    p = Pause{};
+    return;
+  }
+  if (!p.paused) {
+    std::cerr << "nivaran: outbox: " << platform << " did not answer; holding its replies for "
+              << options_.pause_unreachable_ms / 1000 << " s\n";
+  }
+  p.paused = true;
+  p.probing = false;
+  p.until = now + options_.pause_unreachable_ms;
+}
+
+int64_t OutboxSender::hold_until(const std::string& platform, int64_t earliest) {
+  std::lock_guard lock(pause_mu_);
+  int64_t& last = last_hold_[platform];
+  last = std::max(earliest, last + 1);
+  return last;
+}
+
 // One outbox entry being sent: reply `k`, call `c` of its rendered calls.
 struct OutboxSender::Job {
   std::string id;
@@ -336,9 +382,30 @@ Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending
       }
       if (!job->done) sending.push_back(job);
     }
-    // Per-platform send rates, shared by every process: a reply that would go over its
-    // platform's rate this second waits for the next second (not counted as an attempt).
+    // Replies that may not begin now wait in the delay set, not counted as attempts: those of
+    // a paused platform (see pause_unreachable_ms) and those over their platform's send rate.
     // Only whole replies wait, never the rest of a reply already begun.
+    const int64_t now = clock_();
+    std::vector<std::pair<Job*, int64_t>> held;  // job, earliest time it may go
+    if (options_.pause_unreachable_ms > 0) {
+      std::vector<Job*> open;
+      for (Job* job : sending) {
+        if (job->c != 0) {
+          open.push_back(job);
+          continue;
+        }
+        int64_t until = 0;
+        if (pause_gate(job->entry.value("platform", ""), now, &until) == Gate::kHeld) {
+          metrics::counters().outbox_paused++;
+          held.emplace_back(job, until);
+        } else {
+          open.push_back(job);
+        }
+      }
+      sending = std::move(open);
+    }
+    // Per-platform send rates, shared by every process: a reply that would go over its
+    // platform's rate this second waits for the next second.
     if (!options_.sends_per_second.empty()) {
       std::map<std::string, std::vector<Job*>> starting;  // platform → jobs beginning a reply
       for (Job* job : sending) {
@@ -347,7 +414,6 @@ Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending
         if (options_.sends_per_second.count(platform)) starting[platform].push_back(job);
       }
       if (!starting.empty()) {
-        const int64_t now = clock_();
         std::vector<std::vector<std::string>> counts;
         for (const auto& [platform, list] : starting) {
           const std::string key = keys::rate_window("send:" + platform, now / 1000);
@@ -356,38 +422,53 @@ Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending
         }
         auto counted = redis_.pipeline(counts);
         if (!counted.ok()) return counted.status();
-        std::vector<Job*> waiting;
+        thread_local std::mt19937 rng{std::random_device{}()};
+        const int64_t next_second =
+            now + 1000 - now % 1000 + std::uniform_int_distribution<int64_t>(0, 200)(rng);
         size_t i = 0;
         for (const auto& [platform, list] : starting) {
           const int64_t total = counted->at(2 * i++).integer;
           const int64_t before = total - static_cast<int64_t>(list.size());
           const int64_t room = std::max<int64_t>(0, options_.sends_per_second.at(platform) - before);
-          for (size_t j = static_cast<size_t>(room); j < list.size(); ++j) waiting.push_back(list[j]);
-        }
-        // A conversation's later entries in this batch wait with it, so its order holds.
-        std::vector<std::string> waiting_chats;
-        for (Job* job : waiting) waiting_chats.push_back(job->chat);
-        for (Job& job : jobs) {
-          if (job.done || std::find(waiting.begin(), waiting.end(), &job) != waiting.end()) continue;
-          if (std::find(waiting_chats.begin(), waiting_chats.end(), job.chat) != waiting_chats.end()) {
-            waiting.push_back(&job);
+          for (size_t j = static_cast<size_t>(room); j < list.size(); ++j) {
+            metrics::counters().outbox_rate_limited++;
+            held.emplace_back(list[j], next_second);
+            sending.erase(std::find(sending.begin(), sending.end(), list[j]));
           }
         }
-        thread_local std::mt19937 rng{std::random_device{}()};
-        const int64_t wait =
-            1000 - now % 1000 + std::uniform_int_distribution<int64_t>(0, 200)(rng);
-        int64_t order = 0;  // the delay set releases by due time: keep the batch's order
-        for (Job* job : waiting) {
-          const json& replies = job->entry["replies"];
-          json later = job->entry;
-          later["replies"] = json(std::vector<json>(replies.begin() + job->k, replies.end()));
-          later["retry_of"] = job->id;
-          if (job->k > 0) later["callback_id"] = "";
-          metrics::counters().outbox_rate_limited++;
-          finish_job(*job, json_text(later), now + wait + order++);
-          auto in_round = std::find(sending.begin(), sending.end(), job);
-          if (in_round != sending.end()) sending.erase(in_round);
+      }
+    }
+    if (!held.empty()) {
+      // A conversation's later entries in this batch wait with it, so its order holds.
+      std::map<std::string, int64_t> held_chats;
+      for (const auto& [job, until] : held) {
+        auto [it, fresh] = held_chats.emplace(job->chat, until);
+        if (!fresh) it->second = std::max(it->second, until);
+      }
+      for (Job& job : jobs) {
+        if (job.done) continue;
+        auto chat = held_chats.find(job.chat);
+        if (chat == held_chats.end()) continue;
+        if (std::find_if(held.begin(), held.end(), [&job](const auto& h) {
+              return h.first == &job;
+            }) != held.end()) {
+          continue;
         }
+        held.emplace_back(&job, chat->second);
+        auto in_round = std::find(sending.begin(), sending.end(), &job);
+        if (in_round != sending.end()) sending.erase(in_round);
+      }
+      // In batch order, so that the delay set, which gives entries back by due time, keeps it.
+      std::stable_sort(held.begin(), held.end(), [](const auto& a, const auto& b) {
+        return a.first < b.first;  // jobs lie in one vector, in batch order
+      });
+      for (const auto& [job, until] : held) {
+        const json& replies = job->entry["replies"];
+        json later = job->entry;
+        later["replies"] = json(std::vector<json>(replies.begin() + job->k, replies.end()));
+        later["retry_of"] = job->id;
+        if (job->k > 0) later["callback_id"] = "";
+        finish_job(*job, json_text(later), hold_until(job->entry.value("platform", ""), until));
       }
     }
     for (Job* job : sending) {
@@ -412,6 +493,8 @@ Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending
     for (size_t i = 0; i < sending.size(); ++i) {
       Job& job = *sending[i];
       const json& replies = job.entry["replies"];
+      // Status 0: no answer at all (timeout, refused connection; see ApiTransport).
+      heard_from(job.entry.value("platform", ""), responses[i].status != 0, clock_());
       SendOutcome outcome = job.handler->classify(responses[i]);
       auto next_reply = [&job] {
         ++job.k;

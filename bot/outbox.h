@@ -14,6 +14,9 @@
 // before it for every conversation it holds, and sends a conversation's entries only when it is
 // first in that queue. (Across processes, and for a retried reply overtaken by a later one, the
 // order is not guaranteed.)
+//
+// A platform that does not answer at all is paused for a while (OutboxOptions::
+// pause_unreachable_ms), so that its timeouts do not hold up the replies to every other platform.
 #pragma once
 
 #include <atomic>
@@ -47,6 +50,12 @@ struct OutboxOptions {
   // Telegram about 30/s, WhatsApp Cloud API 80/s by default). A reply over the rate waits for
   // the next second; absent platforms are not limited.
   std::map<std::string, int64_t> sends_per_second;
+  // A platform that did not answer a call at all (timeout, refused connection) is paused for
+  // this long: its replies are held back in the delay set (not counted as attempts), so that a
+  // platform that hangs does not hold every other platform's replies up behind its timeouts.
+  // When the pause ends, one reply goes out as a probe; an answer of any kind ends the pause,
+  // no answer starts another. 0: never pause.
+  int64_t pause_unreachable_ms = 30000;
 };
 
 class OutboxSender {
@@ -95,6 +104,16 @@ class OutboxSender {
   Status dead_letter(const nlohmann::json& entry, const nlohmann::json& reply,
                      const std::string& reason);
 
+  // Platform pauses (this process's view; see pause_unreachable_ms).
+  // Whether a reply to `platform` may begin now; when held, `until` is when to try again.
+  enum class Gate { kOpen, kProbe, kHeld };
+  Gate pause_gate(const std::string& platform, int64_t now, int64_t* until);
+  // What a call to `platform` came to: an answer of any kind, or none.
+  void heard_from(const std::string& platform, bool answered, int64_t now);
+  // The due time for a reply held back until `earliest`: after every reply this process held
+  // for the platform before, so that the delay set gives them back in the order they were held.
+  int64_t hold_until(const std::string& platform, int64_t earliest);
+
   Redis& redis_;
   std::map<std::string, std::shared_ptr<Handler>> handlers_;
   ApiTransport& transport_;
@@ -108,6 +127,16 @@ class OutboxSender {
   std::condition_variable turns_cv_;
   std::map<std::string, std::deque<uint64_t>> turns_;  // conversation → batches, in read order
   uint64_t next_turn_ = 0;
+
+  struct Pause {
+    bool paused = false;
+    int64_t until = 0;     // no reply goes out before this
+    bool probing = false;  // a probe is out; the rest wait for its answer
+    int64_t probe_at = 0;  // when it went (a probe never answered is given up after a pause)
+  };
+  std::mutex pause_mu_;
+  std::map<std::string, Pause> pauses_;         // platform → its pause
+  std::map<std::string, int64_t> last_hold_;    // platform → the latest due time it was given
 };
 
 }  // namespace nivaran

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "bot/keys.h"
@@ -311,4 +312,163 @@ TEST_CASE("with several workers, each conversation's replies still arrive in the
     INFO("chat " << chat);
     CHECK(texts == in_order);
   }
+}
+
+namespace {
+
+// Telegram answers; Messenger does not answer at all while `down` (what ApiTransport reports for
+// a timeout or a refused connection: status 0), and answers once it is back.
+struct HalfDownTransport : ApiTransport {
+  ApiResponse send(const ApiCall& call) override {
+    std::lock_guard lock(mu);
+    const bool messenger = call.url.find("down.test") != std::string::npos;
+    if (messenger && down) {
+      ++unanswered;
+      return ApiResponse{0, "timed out", {}};
+    }
+    json body = json::parse(call.body);
+    if (messenger) {
+      messenger_texts.push_back(body["message"]["text"]);
+      return ApiResponse{200, R"({"recipient_id":"1","message_id":"m.1"})", {}};
+    }
+    telegram_texts.push_back(body["text"]);
+    return ApiResponse{200, R"({"ok":true,"result":{"message_id":1}})", {}};
+  }
+  std::mutex mu;
+  bool down = true;
+  int unanswered = 0;
+  std::vector<std::string> telegram_texts, messenger_texts;
+};
+
+}  // namespace
+
+TEST_CASE("a platform that does not answer is paused, and the other platforms' replies go on",
+          "[outbox][redis][pause]") {
+  RedisFixture f;
+  HalfDownTransport transport;
+  auto telegram = make_handler(
+      "telegram", json{{"token", "T"}, {"secret_token", ""}, {"api_base", "http://tg.test"}});
+  auto messenger = make_handler("messenger", json{{"verify_token", "v"},
+                                                  {"app_secret", "s"},
+                                                  {"page_access_token", "t"},
+                                                  {"api_base", "http://down.test"}});
+  REQUIRE(telegram.ok());
+  REQUIRE(messenger.ok());
+  OutboxOptions o;
+  o.block_ms = 10;
+  o.pause_unreachable_ms = 30000;
+  int64_t now = 1795000000000;
+  const int64_t start = now;
+  OutboxSender sender(*f.redis,
+                      {{"telegram", telegram.value()}, {"messenger", messenger.value()}},
+                      transport, o, [&now] { return now; });
+  REQUIRE(sender.ensure_group().is_ok());
+  auto enqueue = [&f](const std::string& platform, const std::string& chat,
+                      const std::string& text) {
+    json entry = {{"platform", platform}, {"chat_id", chat},  {"callback_id", ""},
+                  {"replies", {{{"text", text}}}}, {"attempt", 0}};
+    f.run({"XADD", keys::outbox(), "*", "m", entry.dump()});
+  };
+  auto turn = [&sender] {
+    auto n = sender.run_once("w", 10);
+    REQUIRE(n.ok());
+  };
+  auto delayed = [&f] {
+    std::vector<json> out;
+    for (const auto& e : f.run({"ZRANGE", keys::outbox_delayed(), "0", "-1"}).elements) {
+      out.push_back(json::parse(e.str));
+    }
+    return out;
+  };
+
+  // Messenger times out once: that reply is retried as any failed one, and Messenger is paused.
+  enqueue("messenger", "m1", "पहला");
+  enqueue("telegram", "t1", "एक");
+  turn();
+  CHECK(transport.unanswered == 1);
+  CHECK(transport.telegram_texts == std::vector<std::string>{"एक"});
+  REQUIRE(delayed().size() == 1);
+  CHECK(delayed()[0]["attempt"] == 1);
+
+  // While paused, Messenger's replies are held back without a call; Telegram's still go out.
+  enqueue("messenger", "m2", "दूसरा");
+  enqueue("telegram", "t2", "दो");
+  enqueue("messenger", "m2", "तीसरा");
+  turn();
+  CHECK(transport.unanswered == 1);
+  CHECK(transport.telegram_texts == std::vector<std::string>{"एक", "दो"});
+  std::multiset<std::string> held;  // chat and attempt: holding is not a failed attempt
+  for (const auto& entry : delayed()) {
+    held.insert(entry["chat_id"].get<std::string>() + "/" + std::to_string(entry["attempt"].get<int>()));
+  }
+  CHECK(held == std::multiset<std::string>{"m1/1", "m2/0", "m2/0"});
+  CHECK(f.run({"XLEN", keys::outbox()}).integer == 0);
+
+  // The first reply's retry falls due within the pause: it is held again, still no call.
+  now += 1500;
+  turn();
+  CHECK(transport.unanswered == 1);
+  CHECK(delayed().size() == 3);
+
+  // The pause ends and Messenger is back: one probe goes first, then the rest, in order.
+  {
+    std::lock_guard lock(transport.mu);
+    transport.down = false;
+  }
+  now = start + 30000 + 500;
+  for (int i = 0; i < 6 && !delayed().empty(); ++i) {
+    turn();
+    now += 1100;
+  }
+  turn();
+  CHECK(delayed().empty());
+  CHECK(transport.unanswered == 1);
+  REQUIRE(transport.messenger_texts.size() == 3);
+  std::vector<std::string> to_m2;
+  for (const auto& t : transport.messenger_texts) {
+    if (t != "पहला") to_m2.push_back(t);
+  }
+  CHECK(to_m2 == std::vector<std::string>{"दूसरा", "तीसरा"});
+  CHECK(f.run({"XRANGE", keys::dead_letters(), "-", "+"}).elements.empty());
+  CHECK(f.run({"XLEN", keys::outbox()}).integer == 0);
+}
+
+TEST_CASE("a probe that is not answered pauses the platform again", "[outbox][redis][pause]") {
+  RedisFixture f;
+  HalfDownTransport transport;
+  auto messenger = make_handler("messenger", json{{"verify_token", "v"},
+                                                  {"app_secret", "s"},
+                                                  {"page_access_token", "t"},
+                                                  {"api_base", "http://down.test"}});
+  REQUIRE(messenger.ok());
+  OutboxOptions o;
+  o.block_ms = 10;
+  o.pause_unreachable_ms = 30000;
+  int64_t now = 1795000000000;
+  OutboxSender sender(*f.redis, {{"messenger", messenger.value()}}, transport, o,
+                      [&now] { return now; });
+  REQUIRE(sender.ensure_group().is_ok());
+  for (const std::string chat : {"a", "b", "c"}) {
+    json entry = {{"platform", "messenger"}, {"chat_id", chat},  {"callback_id", ""},
+                  {"replies", {{{"text", chat}}}}, {"attempt", 0}};
+    f.run({"XADD", keys::outbox(), "*", "m", entry.dump()});
+  }
+  // One round sends all three at once (different conversations): three unanswered calls.
+  REQUIRE(sender.run_once("w", 10).ok());
+  CHECK(transport.unanswered == 3);
+  // After the pause, a single probe goes out; unanswered, it starts another pause.
+  now += 30000 + 2000;
+  REQUIRE(sender.run_once("w", 10).ok());
+  CHECK(transport.unanswered == 4);
+  now += 5000;
+  REQUIRE(sender.run_once("w", 10).ok());
+  CHECK(transport.unanswered == 4);
+  // Setting pause_unreachable_ms to 0 turns pausing off: every due reply is tried.
+  OutboxOptions never = o;
+  never.pause_unreachable_ms = 0;
+  OutboxSender eager(*f.redis, {{"messenger", messenger.value()}}, transport, never,
+                     [&now] { return now; });
+  now += 400000;  // every retry is due
+  REQUIRE(eager.run_once("w2", 10).ok());
+  CHECK(transport.unanswered == 7);
 }

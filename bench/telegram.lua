@@ -1,6 +1,6 @@
 -- wrk script: many concurrent Telegram conversations walking the grievance dialog to a ticket.
 --
---   wrk -t2 -c64 -d20s --latency -s bench/telegram.lua http://127.0.0.1:PORT -- [chats] [run] [starts]
+--   wrk -t2 -c64 -d20s --latency -s bench/telegram.lua http://127.0.0.1:PORT -- [chats] [run] [starts] [chat offset]
 --
 -- Each wrk thread owns its own block of chat ids (chats per thread, default 1000). Request k of
 -- a thread goes to chat (k % chats), one message per round of all its chats, so a chat's next
@@ -57,7 +57,9 @@ counter = 0  -- global: done() reads it from each thread
 function init(args)
   chats = tonumber(args[1]) or DEFAULT_CHATS_PER_THREAD
   local run = tonumber(args[2]) or (os.time() % 1000000)
-  first_chat = CHAT_BASE + thread_index * chats
+  -- args[4]: added to every chat id, so that two servers sharing one Redis (bench/run
+  -- --b-build) never share a conversation.
+  first_chat = CHAT_BASE + (tonumber(args[4]) or 0) + thread_index * chats
   -- Where this thread stopped in the previous run against the same server (args[3], one
   -- counter per thread, comma-separated), so that every chat goes on with its own dialog.
   local starts = {}

@@ -262,6 +262,12 @@ void OutboxSender::heard_from(const std::string& platform, bool answered, int64_
   p.until = now + options_.pause_unreachable_ms;
 }
 
+bool OutboxSender::paused(const std::string& platform) {
+  std::lock_guard lock(pause_mu_);
+  auto it = pauses_.find(platform);
+  return it != pauses_.end() && it->second.paused;
+}
+
 int64_t OutboxSender::hold_until(const std::string& platform, int64_t earliest) {
   std::lock_guard lock(pause_mu_);
   int64_t& last = last_hold_[platform];
@@ -462,13 +468,33 @@ Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending
       std::stable_sort(held.begin(), held.end(), [](const auto& a, const auto& b) {
         return a.first < b.first;  // jobs lie in one vector, in batch order
       });
+      // A reply held for a paused platform longer than its retries could have taken becomes a
+      // dead letter, so that staff learn of it instead of it waiting unseen.
+      const int64_t give_up_ms = options_.max_backoff_ms * options_.max_attempts;
       for (const auto& [job, until] : held) {
         const json& replies = job->entry["replies"];
+        const std::string platform = job->entry.value("platform", "");
         json later = job->entry;
+        later.erase("held_since");
+        if (paused(platform)) {
+          const int64_t since = job->entry.value("held_since", now);
+          if (now - since >= give_up_ms) {
+            for (size_t j = job->k; j < replies.size(); ++j) {
+              Status st = dead_letter(job->entry, replies[j],
+                                      platform + " did not answer for " +
+                                          std::to_string((now - since) / 60000) +
+                                          " minutes; not sent");
+              if (!st.is_ok()) return st;
+            }
+            finish_job(*job, "", 0);
+            continue;
+          }
+          later["held_since"] = since;
+        }
         later["replies"] = json(std::vector<json>(replies.begin() + job->k, replies.end()));
         later["retry_of"] = job->id;
         if (job->k > 0) later["callback_id"] = "";
-        finish_job(*job, json_text(later), hold_until(job->entry.value("platform", ""), until));
+        finish_job(*job, json_text(later), hold_until(platform, until));
       }
     }
     for (Job* job : sending) {
@@ -533,6 +559,7 @@ Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending
       thread_local std::mt19937 rng{std::random_device{}()};
       delay += std::uniform_int_distribution<int64_t>(0, delay / 4)(rng);  // spread the herd
       json retry = job.entry;
+      retry.erase("held_since");  // a try was made: a later pause counts afresh
       retry["replies"] = json(std::vector<json>(replies.begin() + job.k, replies.end()));
       retry["attempt"] = attempt;
       retry["retry_of"] = job.id;  // also makes the delayed-set member unique

@@ -54,7 +54,9 @@ struct OutboxOptions {
   // this long: its replies are held back in the delay set (not counted as attempts), so that a
   // platform that hangs does not hold every other platform's replies up behind its timeouts.
   // When the pause ends, one reply goes out as a probe; an answer of any kind ends the pause,
-  // no answer starts another. 0: never pause.
+  // no answer starts another. A reply held longer than max_attempts × max_backoff_ms (40 min
+  // by default), about as long as its retries could have taken, becomes a dead letter.
+  // 0: never pause.
   int64_t pause_unreachable_ms = 30000;
 };
 
@@ -110,6 +112,7 @@ class OutboxSender {
   Gate pause_gate(const std::string& platform, int64_t now, int64_t* until);
   // What a call to `platform` came to: an answer of any kind, or none.
   void heard_from(const std::string& platform, bool answered, int64_t now);
+  bool paused(const std::string& platform);
   // The due time for a reply held back until `earliest`: after every reply this process held
   // for the platform before, so that the delay set gives them back in the order they were held.
   int64_t hold_until(const std::string& platform, int64_t earliest);

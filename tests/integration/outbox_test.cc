@@ -472,3 +472,57 @@ TEST_CASE("a probe that is not answered pauses the platform again", "[outbox][re
   REQUIRE(eager.run_once("w2", 10).ok());
   CHECK(transport.unanswered == 7);
 }
+
+TEST_CASE("replies held longer than their retries could have taken become dead letters",
+          "[outbox][redis][pause]") {
+  RedisFixture f;
+  HalfDownTransport transport;
+  auto messenger = make_handler("messenger", json{{"verify_token", "v"},
+                                                  {"app_secret", "s"},
+                                                  {"page_access_token", "t"},
+                                                  {"api_base", "http://down.test"}});
+  REQUIRE(messenger.ok());
+  OutboxOptions o;
+  o.block_ms = 10;
+  o.pause_unreachable_ms = 30000;
+  o.max_attempts = 2;
+  o.max_backoff_ms = 1000;  // held for 2 × 1 s at most
+  const int64_t start = 1795000000000;
+  int64_t now = start;
+  OutboxSender sender(*f.redis, {{"messenger", messenger.value()}}, transport, o,
+                      [&now] { return now; });
+  REQUIRE(sender.ensure_group().is_ok());
+  auto enqueue = [&f](const std::string& chat) {
+    json entry = {{"platform", "messenger"}, {"chat_id", chat},  {"callback_id", ""},
+                  {"replies", {{{"text", "to " + chat}}}}, {"attempt", 0}};
+    f.run({"XADD", keys::outbox(), "*", "m", entry.dump()});
+  };
+  enqueue("a");
+  REQUIRE(sender.run_once("w", 10).ok());  // no answer: a is retried, messenger paused
+  CHECK(transport.unanswered == 1);
+  enqueue("b");
+  enqueue("c");
+  REQUIRE(sender.run_once("w", 10).ok());  // b and c held from `start`
+  now = start + 1500;
+  REQUIRE(sender.run_once("w", 10).ok());  // a's retry falls due and is held from now
+  CHECK(transport.unanswered == 1);
+
+  // The pause ends: b goes out as the probe; c and a have waited over 2 s and are given up.
+  now = start + 31000;
+  REQUIRE(sender.run_once("w", 10).ok());
+  CHECK(transport.unanswered == 2);
+  std::vector<std::string> given_up;
+  for (const auto& e : f.run({"XRANGE", keys::dead_letters(), "-", "+"}).elements) {
+    json d = json::parse(e.elements[1].elements[1].str);
+    CHECK_THAT(d["reason"].get<std::string>(), Catch::StartsWith("messenger did not answer for"));
+    given_up.push_back(d["chat_id"]);
+  }
+  std::sort(given_up.begin(), given_up.end());
+  CHECK(given_up == std::vector<std::string>{"a", "c"});
+  auto left = f.run({"ZRANGE", keys::outbox_delayed(), "0", "-1"}).elements;
+  REQUIRE(left.size() == 1);
+  json b = json::parse(left[0].str);
+  CHECK(b["chat_id"] == "b");
+  CHECK(b["attempt"] == 1);
+  CHECK_FALSE(b.contains("held_since"));  // it was tried: a later pause counts afresh
+}

@@ -340,6 +340,22 @@ struct HalfDownTransport : ApiTransport {
   std::vector<std::string> telegram_texts, messenger_texts;
 };
 
+// A Messenger handler whose calls go to HalfDownTransport's Messenger.
+Result<std::shared_ptr<Handler>> down_messenger() {
+  return make_handler("messenger", json{{"verify_token", "v"},
+                                        {"app_secret", "s"},
+                                        {"page_access_token", "t"},
+                                        {"api_base", "http://down.test"}});
+}
+
+// Queues a one-reply entry to `chat` on `platform`, as the pipeline does.
+void enqueue_text(RedisFixture& f, const std::string& platform, const std::string& chat,
+                  const std::string& text) {
+  json entry = {{"platform", platform}, {"chat_id", chat},  {"callback_id", ""},
+                {"replies", {{{"text", text}}}}, {"attempt", 0}};
+  f.run({"XADD", keys::outbox(), "*", "m", entry.dump()});
+}
+
 }  // namespace
 
 TEST_CASE("a platform that does not answer is paused, and the other platforms' replies go on",
@@ -348,10 +364,7 @@ TEST_CASE("a platform that does not answer is paused, and the other platforms' r
   HalfDownTransport transport;
   auto telegram = make_handler(
       "telegram", json{{"token", "T"}, {"secret_token", ""}, {"api_base", "http://tg.test"}});
-  auto messenger = make_handler("messenger", json{{"verify_token", "v"},
-                                                  {"app_secret", "s"},
-                                                  {"page_access_token", "t"},
-                                                  {"api_base", "http://down.test"}});
+  auto messenger = down_messenger();
   REQUIRE(telegram.ok());
   REQUIRE(messenger.ok());
   OutboxOptions o;
@@ -364,11 +377,7 @@ TEST_CASE("a platform that does not answer is paused, and the other platforms' r
                       transport, o, [&now] { return now; });
   REQUIRE(sender.ensure_group().is_ok());
   auto enqueue = [&f](const std::string& platform, const std::string& chat,
-                      const std::string& text) {
-    json entry = {{"platform", platform}, {"chat_id", chat},  {"callback_id", ""},
-                  {"replies", {{{"text", text}}}}, {"attempt", 0}};
-    f.run({"XADD", keys::outbox(), "*", "m", entry.dump()});
-  };
+                      const std::string& text) { enqueue_text(f, platform, chat, text); };
   auto turn = [&sender] {
     auto n = sender.run_once("w", 10);
     REQUIRE(n.ok());
@@ -436,10 +445,7 @@ TEST_CASE("a platform that does not answer is paused, and the other platforms' r
 TEST_CASE("a probe that is not answered pauses the platform again", "[outbox][redis][pause]") {
   RedisFixture f;
   HalfDownTransport transport;
-  auto messenger = make_handler("messenger", json{{"verify_token", "v"},
-                                                  {"app_secret", "s"},
-                                                  {"page_access_token", "t"},
-                                                  {"api_base", "http://down.test"}});
+  auto messenger = down_messenger();
   REQUIRE(messenger.ok());
   OutboxOptions o;
   o.block_ms = 10;
@@ -448,11 +454,7 @@ TEST_CASE("a probe that is not answered pauses the platform again", "[outbox][re
   OutboxSender sender(*f.redis, {{"messenger", messenger.value()}}, transport, o,
                       [&now] { return now; });
   REQUIRE(sender.ensure_group().is_ok());
-  for (const std::string chat : {"a", "b", "c"}) {
-    json entry = {{"platform", "messenger"}, {"chat_id", chat},  {"callback_id", ""},
-                  {"replies", {{{"text", chat}}}}, {"attempt", 0}};
-    f.run({"XADD", keys::outbox(), "*", "m", entry.dump()});
-  }
+  for (const std::string chat : {"a", "b", "c"}) enqueue_text(f, "messenger", chat, chat);
   // One round sends all three at once (different conversations): three unanswered calls.
   REQUIRE(sender.run_once("w", 10).ok());
   CHECK(transport.unanswered == 3);
@@ -477,10 +479,7 @@ TEST_CASE("replies held longer than their retries could have taken become dead l
           "[outbox][redis][pause]") {
   RedisFixture f;
   HalfDownTransport transport;
-  auto messenger = make_handler("messenger", json{{"verify_token", "v"},
-                                                  {"app_secret", "s"},
-                                                  {"page_access_token", "t"},
-                                                  {"api_base", "http://down.test"}});
+  auto messenger = down_messenger();
   REQUIRE(messenger.ok());
   OutboxOptions o;
   o.block_ms = 10;
@@ -492,11 +491,7 @@ TEST_CASE("replies held longer than their retries could have taken become dead l
   OutboxSender sender(*f.redis, {{"messenger", messenger.value()}}, transport, o,
                       [&now] { return now; });
   REQUIRE(sender.ensure_group().is_ok());
-  auto enqueue = [&f](const std::string& chat) {
-    json entry = {{"platform", "messenger"}, {"chat_id", chat},  {"callback_id", ""},
-                  {"replies", {{{"text", "to " + chat}}}}, {"attempt", 0}};
-    f.run({"XADD", keys::outbox(), "*", "m", entry.dump()});
-  };
+  auto enqueue = [&f](const std::string& chat) { enqueue_text(f, "messenger", chat, "to " + chat); };
   enqueue("a");
   REQUIRE(sender.run_once("w", 10).ok());  // no answer: a is retried, messenger paused
   CHECK(transport.unanswered == 1);

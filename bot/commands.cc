@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "bot/accounts.h"
@@ -124,18 +125,41 @@ int run_chat(const std::string& config_path, const std::string& user, std::istre
   if (!rt) return 1;
   out << "Nivaran — शिकायत चैट (terminal). अपना संदेश लिखें; बाहर निकलने के लिए Ctrl-D.\n"
       << "Type your message; Ctrl-D to quit.\n\n";
+  // A message whose commit was not confirmed (Redis down, or no answer in time: it may have
+  // been applied all the same) is sent again under the same id, as a platform redelivers an
+  // update, so it is recorded once whatever became of the first try.
+  std::optional<InboundMessage> unconfirmed;
   std::string line;
   while (out << "आप> " << std::flush, std::getline(in, line)) {
     InboundMessage msg;
-    msg.platform = "terminal";
-    msg.user_id = user;
-    msg.chat_id = user;
-    msg.message_id = make_unique_id(system_now_ms());
-    msg.text = line;
-    msg.sent_at_ms = system_now_ms();
+    if (line.empty() && unconfirmed) {
+      msg = std::move(*unconfirmed);
+    } else {
+      msg.platform = "terminal";
+      msg.user_id = user;
+      msg.chat_id = user;
+      msg.message_id = make_unique_id(system_now_ms());
+      msg.text = line;
+      msg.sent_at_ms = system_now_ms();
+    }
+    unconfirmed.reset();
     auto processed = rt->pipeline->process(msg);
+    for (int wait_ms : {300, 1000}) {  // a short Redis hiccup (a restart) passes unnoticed
+      if (processed.ok()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+      processed = rt->pipeline->process(msg);
+    }
     if (!processed.ok()) {
-      out << "[" << processed.status().message() << " — संदेश सहेजा नहीं गया, फिर से भेजें]\n";
+      out << "[" << processed.status().message()
+          << " — आपका संदेश दर्ज हुआ या नहीं, यह पक्का नहीं है। Enter दबाएँ: यही संदेश दोबारा "
+             "भेजा जाएगा, और दो बार दर्ज नहीं होगा।]\n";
+      unconfirmed = std::move(msg);
+      continue;
+    }
+    if (processed->duplicate) {
+      // An earlier try was applied but its answer did not arrive here.
+      out << "[आपका संदेश दर्ज हो चुका है, पर उसका उत्तर यहाँ नहीं पहुँचा। अगला सवाल फिर से "
+             "देखने के लिए “मदद” लिखें।]\n";
       continue;
     }
     for (const auto& r : processed->replies) out << "\nनिवारण> " << plain_text(r) << "\n\n";

@@ -3,10 +3,15 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
+#include <streambuf>
+#include <thread>
 
 #include "bot/accounts.h"
+#include "bot/commands.h"
 #include "bot/keys.h"
 #include "bot/pipeline.h"  // system_now_ms
 #include "bot/redis.h"
@@ -24,6 +29,46 @@ std::string write_temp(const std::string& name, const std::string& text) {
   fs::create_directories(dir);
   std::ofstream(dir / name) << text;
   return (dir / name).string();
+}
+
+// Standard input for run_chat, line by line, running the test's action before each line is
+// handed over (so Redis can be stopped or stalled between two messages).
+class ScriptedInput : public std::streambuf {
+ public:
+  ScriptedInput(std::vector<std::string> lines, std::function<void(size_t)> before)
+      : lines_(std::move(lines)), before_(std::move(before)) {}
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    if (next_ >= lines_.size()) return traits_type::eof();
+    before_(next_);
+    current_ = lines_[next_++] + "\n";
+    setg(current_.data(), current_.data(), current_.data() + current_.size());
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  std::vector<std::string> lines_;
+  std::function<void(size_t)> before_;
+  std::string current_;
+  size_t next_ = 0;
+};
+
+// How many of the terminal citizen's messages with this text the transcript of their current
+// conversation holds.
+int recorded(Redis& redis, const std::string& user, const std::string& text) {
+  auto s = redis.command({"HGET", keys::session("terminal", user), "s"});
+  REQUIRE(s.ok());
+  const std::string episode = nlohmann::json::parse(s->str).value("episode", "");
+  auto log = redis.command({"XRANGE", keys::transcript(episode), "-", "+"});
+  REQUIRE(log.ok());
+  int n = 0;
+  for (const auto& entry : log->elements) {
+    auto e = nlohmann::json::parse(entry.elements.at(1).elements.at(1).str);
+    if (e.value("dir", "") == "in" && e["msg"].value("text", "") == text) ++n;
+  }
+  return n;
 }
 
 }  // namespace
@@ -143,4 +188,59 @@ TEST_CASE("user add creates a staff account from a password on stdin, and refuse
     CHECK(user_add({"--login", "sita"}, "Surakshit#2026\n", out, err) == 2);
     CHECK(err.find("usage: nivaran") != std::string::npos);
   }
+}
+
+TEST_CASE("a terminal message Redis did not take is sent again with Enter, and recorded once",
+          "[e2e][cli][chat][redis-down]") {
+  RedisServer redis_server;
+  redis_server.start();
+  redis_server.stop();  // the chat starts with Redis down
+  std::string path = write_temp("chat-down.json", test_config(redis_server.port(), "http://127.0.0.1:9").dump());
+  ScriptedInput input({"नमस्ते", ""}, [&](size_t line) {
+    if (line == 1) redis_server.start();  // back before the citizen presses Enter
+  });
+  std::istream in(&input);
+  std::ostringstream out;
+  REQUIRE(run_chat(path, "sita", in, out) == 0);
+  INFO(out.str());
+  // First the citizen is told the message may not have been recorded and how to resend it;
+  // Enter sends it again, and the greeting with the category menu follows.
+  const auto unsure = out.str().find("यह पक्का नहीं है। Enter दबाएँ");
+  REQUIRE(unsure != std::string::npos);
+  const auto greeting = out.str().find("निवारण> ", unsure);
+  REQUIRE(greeting != std::string::npos);
+  CHECK(out.str().find("1. ", greeting) != std::string::npos);
+
+  Redis redis(RedisEndpoint{"127.0.0.1", redis_server.port(), 0, 500});
+  CHECK(recorded(redis, "sita", "नमस्ते") == 1);
+}
+
+TEST_CASE("a terminal message applied while its answer was lost is not recorded twice",
+          "[e2e][cli][chat][redis-down]") {
+  RedisServer redis_server({"--enable-debug-command", "yes"});
+  redis_server.start();
+  std::string path = write_temp("chat-stall.json", test_config(redis_server.port(), "http://127.0.0.1:9").dump());
+  std::thread stall;
+  ScriptedInput input({"नमस्ते", "1"}, [&](size_t line) {
+    if (line != 1) return;
+    // Redis stalls for 1.5 s: the commit of "1" reaches it but its answer comes after the
+    // chat's 300 ms timeout; Redis applies it on waking, and the chat's next try finds it done.
+    stall = std::thread([port = redis_server.port()] {
+      Redis r(RedisEndpoint{"127.0.0.1", port, 0, 5000});
+      (void)r.command({"DEBUG", "SLEEP", "1.5"});
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  });
+  std::istream in(&input);
+  std::ostringstream out;
+  int code = run_chat(path, "gita", in, out);
+  if (stall.joinable()) stall.join();
+  REQUIRE(code == 0);
+  INFO(out.str());
+  CHECK(out.str().find("आपका संदेश दर्ज हो चुका है, पर उसका उत्तर यहाँ नहीं पहुँचा") !=
+        std::string::npos);
+  CHECK(out.str().find("यह पक्का नहीं है") == std::string::npos);
+
+  Redis redis(RedisEndpoint{"127.0.0.1", redis_server.port(), 0, 500});
+  CHECK(recorded(redis, "gita", "1") == 1);
 }

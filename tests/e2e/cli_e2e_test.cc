@@ -195,7 +195,8 @@ TEST_CASE("a terminal message Redis did not take is sent again with Enter, and r
   RedisServer redis_server;
   redis_server.start();
   redis_server.stop();  // the chat starts with Redis down
-  std::string path = write_temp("chat-down.json", test_config(redis_server.port(), "http://127.0.0.1:9").dump());
+  std::string path =
+      write_temp("chat-down.json", test_config(redis_server.port(), "http://127.0.0.1:9").dump());
   ScriptedInput input({"नमस्ते", ""}, [&](size_t line) {
     if (line == 1) redis_server.start();  // back before the citizen presses Enter
   });
@@ -219,7 +220,8 @@ TEST_CASE("a terminal message applied while its answer was lost is not recorded 
           "[e2e][cli][chat][redis-down]") {
   RedisServer redis_server({"--enable-debug-command", "yes"});
   redis_server.start();
-  std::string path = write_temp("chat-stall.json", test_config(redis_server.port(), "http://127.0.0.1:9").dump());
+  std::string path =
+      write_temp("chat-stall.json", test_config(redis_server.port(), "http://127.0.0.1:9").dump());
   std::thread stall;
   ScriptedInput input({"नमस्ते", "1"}, [&](size_t line) {
     if (line != 1) return;

@@ -36,6 +36,14 @@ Processed duplicate() {
   return p;
 }
 
+// A string the dialog engine put in an effect's data, or "" when it is absent, null (the engine
+// writes null for a slot the citizen left empty, e.g. a district outside the range) or not a
+// string. nlohmann's value() would throw on null.
+std::string text_of(const json& data, const char* key) {
+  auto it = data.find(key);
+  return it != data.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 std::string as_field(const json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_null()) return "";
@@ -351,8 +359,7 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
         step.replies = d.replies;
         continue;
       }
-      std::string district = effect.data.value("district", "");
-      if (effect.data["district"].is_null()) district.clear();
+      const std::string district = text_of(effect.data, "district");
       auto prefix = options_.ticket_prefixes.find(district);
       bool in_range = prefix != options_.ticket_prefixes.end();
       c.new_ticket = new_ticket_placeholder();
@@ -392,9 +399,9 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
       step.session.open_ticket = c.new_ticket;
       for (auto& r : step.replies) replace_all(r.text, "{ticket_ref}", c.new_ticket);
     } else if (effect.type == "attach_to_ticket") {
-      c.attach_ticket_ref = effect.data.value("ticket", "");
+      c.attach_ticket_ref = text_of(effect.data, "ticket");
     } else if (effect.type == "ticket_status") {
-      auto status = store_.ticket_status_for(effect.data.value("ticket", ""), msg.platform,
+      auto status = store_.ticket_status_for(text_of(effect.data, "ticket"), msg.platform,
                                              msg.user_id, msg.text);
       if (!status.ok()) return status.status();
       std::string key = status->empty() ? "ticket_not_found" : "ticket_status_" + status.value();
@@ -419,8 +426,10 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
 
 Result<bool> Pipeline::intake_check(const InboundMessage& msg, const json& data,
                                     dialogs::Session& session, int64_t now, Draft& d) {
-  const std::string mobile = data.value("mobile", "");
-  if (mobile.empty() || data.value("emergency", false)) return false;
+  const std::string mobile = text_of(data, "mobile");
+  auto emergency = data.find("emergency");
+  const bool urgent = emergency != data.end() && emergency->is_boolean() && emergency->get<bool>();
+  if (mobile.empty() || urgent) return false;
   // The number's newest tickets only: with the intake limit a number has a handful, and without
   // it (limit 0) one filing hundreds must not make every new ticket read them all.
   constexpr int kLinkCandidates = 20;
@@ -430,7 +439,7 @@ Result<bool> Pipeline::intake_check(const InboundMessage& msg, const json& data,
   const std::string lang = session.lang;
 
   // The same complaint, made on another platform a little earlier: add to it.
-  const std::string category = data.value("category", "");
+  const std::string category = text_of(data, "category");
   auto fields =
       store_.tickets_fields(earlier->recent, {"platform", "category", "status", "transcript"});
   if (!fields.ok()) return fields.status();
@@ -449,8 +458,10 @@ Result<bool> Pipeline::intake_check(const InboundMessage& msg, const json& data,
                                   {"action", "linked"},
                                   {"platform", msg.platform},
                                   {"episode", session.episode},
-                                  {"description", data.value("description", "")},
-                                  {"attachments", data.value("attachments", json::array())}});
+                                  {"description", text_of(data, "description")},
+                                  {"attachments", data.contains("attachments")
+                                                      ? data["attachments"]
+                                                      : json::array()}});
     c.episode_has_ticket = true;
     session.open_ticket = ref;
     std::string said = text("linked_ticket", lang);

@@ -557,3 +557,31 @@ TEST_CASE("a session that expired and was created again up to the cached version
   CHECK(after["slots"]["category"] == before["slots"]["category"]);
   CHECK(session_version(f, "9009") == 3);
 }
+
+TEST_CASE("a complaint from outside the range is filed into the triage queue", "[pipeline][redis]") {
+  // The engine gives a null district for "another district": the pipeline once threw on it, so
+  // every such complaint was refused as unavailable and redelivered for ever.
+  RedisFixture f;
+  int64_t now = 1795000000000;
+  const bool cached = GENERATE(false, true);
+  INFO("session cache: " << (cached ? "on" : "off"));
+  Harness h(*f.redis, &now, cached);
+  std::vector<std::string> answers = kConversation;
+  answers[2] = "कोई और ज़िला";                 // district: outside the range
+  answers.erase(answers.begin() + 3);          // no police station is asked for then
+  std::string ref, said;
+  for (size_t i = 0; i < answers.size(); ++i) {
+    auto r = h.say("2002", answers[i], "o" + std::to_string(i));
+    INFO("message " << i << " (" << answers[i] << "), the bot said before: " << said);
+    REQUIRE(r.ok());
+    REQUIRE_FALSE(r->replies.empty());
+    said = r->replies.back().text;
+    if (!r->ticket_ref.empty()) ref = r->ticket_ref;
+    now += 1000;
+  }
+  INFO("last reply: " << said);
+  REQUIRE(std::regex_match(ref, std::regex("BRG-26-\\d{6}")));
+  CHECK(said.find(ref) != std::string::npos);
+  CHECK(f.run({"HGET", keys::ticket(ref), "district"}).str == "");
+  CHECK(f.run({"ZSCORE", keys::district_tickets("triage"), ref}).type == RedisValue::Type::kString);
+}

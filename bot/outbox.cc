@@ -1,8 +1,10 @@
 #include "bot/outbox.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <iostream>
+#include <optional>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -46,6 +48,53 @@ Status redis_error(const RedisValue& v) {
   return Status::unavailable("Redis: " + v.str);
 }
 
+// Whether an outbox entry has the shape every later step reads without checking: an object
+// with string "platform" and "chat_id", a "replies" array of reply objects, and optional fields
+// of the right types. Entries are written by this program, but one written by another version
+// (a rolling upgrade) or by hand must become a dead letter, not an exception in a worker.
+bool well_formed(const json& e) {
+  if (!e.is_object()) return false;
+  auto replies = e.find("replies");
+  if (replies == e.end() || !replies->is_array()) return false;
+  auto str = [&e](const char* key, bool required) {
+    auto it = e.find(key);
+    return it == e.end() ? !required : it->is_string();
+  };
+  auto num = [&e](const char* key) {
+    auto it = e.find(key);
+    return it == e.end() || it->is_number_integer();
+  };
+  auto flag = [&e](const char* key) {
+    auto it = e.find(key);
+    return it == e.end() || it->is_boolean();
+  };
+  if (!str("platform", true) || !str("chat_id", true) || !str("callback_id", false) ||
+      !str("kind", false) || !num("attempt") || !num("held_since") || !flag("outside_window")) {
+    return false;
+  }
+  for (const auto& r : *replies) {
+    if (!r.is_object()) return false;
+    try {
+      (void)r.get<Reply>();
+    } catch (const json::exception&) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The reply index K of a progress value "sending:K", or nullopt.
+std::optional<size_t> sending_index(const std::string& progress) {
+  static const std::string kPrefix = "sending:";
+  if (progress.rfind(kPrefix, 0) != 0) return std::nullopt;
+  size_t k = 0;
+  const char* first = progress.data() + kPrefix.size();
+  const char* last = progress.data() + progress.size();
+  auto [end, ec] = std::from_chars(first, last, k);
+  if (ec != std::errc() || end != last || first == last) return std::nullopt;
+  return k;
+}
+
 // Finds field "m" in a stream entry's flat field list.
 std::string field_m(const RedisValue& fields) {
   for (size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
@@ -85,8 +134,17 @@ void OutboxSender::start(int workers, const std::string& name) {
         bool housekeeping =
             now - last_housekeeping >= std::chrono::milliseconds(options_.housekeeping_ms);
         if (housekeeping) last_housekeeping = now;
-        auto n = group_ready ? run_once(consumer, options_.block_ms, housekeeping)
-                             : Result<int>(Status::unavailable("no consumer group"));
+        Result<int> n = Status::unavailable("no consumer group");
+        if (group_ready) {
+          try {
+            n = run_once(consumer, options_.block_ms, housekeeping);
+          } catch (const std::exception& e) {
+            // A bug, not an input: its entries stay pending and are taken over later. The
+            // worker goes on rather than taking the whole process down with it.
+            std::cerr << "nivaran: outbox: " << consumer << " failed: " << e.what() << "\n";
+            n = Status::unavailable(e.what());
+          }
+        }
         if (!n.ok()) {
           group_ready = false;  // Redis may have restarted empty: recreate the group
           std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -130,8 +188,7 @@ uint64_t OutboxSender::queue_up(std::vector<Pending>& batch) {
   // Parsed before taking turns_mu_: other workers check their turns meanwhile.
   for (Pending& p : batch) {
     p.entry = json::parse(p.payload, nullptr, false);
-    if (p.entry.is_discarded() || !p.entry.is_object() || !p.entry.contains("replies") ||
-        !p.entry["replies"].is_array()) {
+    if (p.entry.is_discarded() || !well_formed(p.entry)) {
       continue;  // malformed: dead-lettered by send_batch, queues for nothing
     }
     p.chat = p.entry.value("platform", "") + ":" + p.entry.value("chat_id", "");
@@ -205,7 +262,13 @@ Result<int> OutboxSender::run_once(const std::string& consumer, int block_ms, bo
     if (batch.empty()) return 0;
     turn = queue_up(batch);
   }
-  Status st = send_batch(consumer, batch, turn);
+  Status st;
+  try {
+    st = send_batch(consumer, batch, turn);
+  } catch (...) {
+    leave(batch, turn);  // else the conversation's later batches would wait for it for ever
+    throw;
+  }
   leave(batch, turn);
   if (!st.is_ok()) return st;
   return static_cast<int>(batch.size());
@@ -221,6 +284,7 @@ Status OutboxSender::dead_letter(const json& entry, const json& reply, const std
   auto r = redis_.command({"XADD", keys::dead_letters(), "MAXLEN", "~", "100000", "*", "m",
                            json_text(record)});
   if (!r.ok()) return r.status();
+  if (r->is_error()) return redis_error(r.value());  // not recorded: the entry stays pending
   return Status::ok();
 }
 
@@ -260,6 +324,12 @@ void OutboxSender::heard_from(const std::string& platform, bool answered, int64_
   p.paused = true;
   p.probing = false;
   p.until = now + options_.pause_unreachable_ms;
+}
+
+void OutboxSender::unprobe(const std::string& platform) {
+  std::lock_guard lock(pause_mu_);
+  auto it = pauses_.find(platform);
+  if (it != pauses_.end()) it->second.probing = false;
 }
 
 bool OutboxSender::paused(const std::string& platform) {
@@ -317,8 +387,10 @@ Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending
     if (p.reclaimed) {
       auto progress = redis_.command({"HGET", keys::outbox_progress(), p.id});
       if (!progress.ok()) return progress.status();
+      if (progress->is_error()) return redis_error(progress.value());
       if (!progress->is_nil() && progress->str.rfind("sending:", 0) == 0) {
-        size_t k = std::stoul(progress->str.substr(8));
+        // Unreadable progress is taken as the first reply having left: never sent twice.
+        size_t k = sending_index(progress->str).value_or(0);
         if (k < job.entry["replies"].size()) {
           Status st = dead_letter(job.entry, job.entry["replies"][k],
                                   "delivery uncertain: a sender stopped while sending this reply; "
@@ -393,6 +465,7 @@ Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending
     // Only whole replies wait, never the rest of a reply already begun.
     const int64_t now = clock_();
     std::vector<std::pair<Job*, int64_t>> held;  // job, earliest time it may go
+    std::vector<Job*> probes;                      // replies that end a pause if answered
     if (options_.pause_unreachable_ms > 0) {
       std::vector<Job*> open;
       for (Job* job : sending) {
@@ -401,10 +474,12 @@ Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending
           continue;
         }
         int64_t until = 0;
-        if (pause_gate(job->entry.value("platform", ""), now, &until) == Gate::kHeld) {
+        Gate gate = pause_gate(job->entry.value("platform", ""), now, &until);
+        if (gate == Gate::kHeld) {
           metrics::counters().outbox_paused++;
           held.emplace_back(job, until);
         } else {
+          if (gate == Gate::kProbe) probes.push_back(job);
           open.push_back(job);
         }
       }
@@ -428,6 +503,9 @@ Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending
         }
         auto counted = redis_.pipeline(counts);
         if (!counted.ok()) return counted.status();
+        for (const auto& c : counted.value()) {
+          if (c.is_error()) return redis_error(c);
+        }
         thread_local std::mt19937 rng{std::random_device{}()};
         const int64_t next_second =
             now + 1000 - now % 1000 + std::uniform_int_distribution<int64_t>(0, 200)(rng);
@@ -440,6 +518,9 @@ Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending
             metrics::counters().outbox_rate_limited++;
             held.emplace_back(list[j], next_second);
             sending.erase(std::find(sending.begin(), sending.end(), list[j]));
+            // A probe held back is not out: the next reply to the platform probes instead.
+            if (std::find(probes.begin(), probes.end(), list[j]) != probes.end())
+              unprobe(platform);
           }
         }
       }
@@ -509,6 +590,10 @@ Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending
     if (!marks.empty()) {
       auto marked = redis_.pipeline(marks);
       if (!marked.ok()) return marked.status();
+      for (const auto& m : marked.value()) {
+        // Unmarked, a reply could be sent again after a crash: send nothing this time.
+        if (m.is_error()) return redis_error(m);
+      }
     }
     if (sending.empty()) continue;
 

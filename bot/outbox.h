@@ -113,6 +113,8 @@ class OutboxSender {
   // What a call to `platform` came to: an answer of any kind, or none.
   void heard_from(const std::string& platform, bool answered, int64_t now);
   bool paused(const std::string& platform);
+  // A probe granted by pause_gate() that was not sent after all: the next reply probes.
+  void unprobe(const std::string& platform);
   // The due time for a reply held back until `earliest`: after every reply this process held
   // for the platform before, so that the delay set gives them back in the order they were held.
   int64_t hold_until(const std::string& platform, int64_t earliest);

@@ -101,6 +101,56 @@ TEST_CASE("a button press is acknowledged before the reply is sent", "[outbox][r
   CHECK(reqs[1].path == "/botT/sendMessage");
 }
 
+TEST_CASE("entries of the wrong shape become dead letters, and the replies queued after them "
+          "are sent",
+          "[outbox][redis]") {
+  // Written by another version of the program during an upgrade, or by hand: once, fields of
+  // the wrong type threw inside a worker and took the whole process down, again after every
+  // restart, since the entry stayed pending.
+  OutboxHarness h;
+  const std::vector<std::string> bad = {
+      "not json",
+      R"({"platform":"telegram","chat_id":12345,"replies":[{"text":"a number for a chat"}]})",
+      R"({"platform":"telegram","chat_id":null,"replies":[{"text":"no chat"}]})",
+      R"({"platform":"telegram","chat_id":"1","replies":["a string for a reply"]})",
+      R"({"platform":"telegram","chat_id":"1","replies":[{"text":"x","options":[7]}]})",
+      R"({"platform":"telegram","chat_id":"1","attempt":"1","replies":[{"text":"x"}]})",
+      R"({"platform":"telegram","chat_id":"1","outside_window":1,"replies":[{"text":"x"}]})",
+      R"({"platform":"telegram","chat_id":"1","held_since":"soon","replies":[{"text":"x"}]})",
+      R"({"platform":"telegram","chat_id":"1","replies":{"text":"not a list"}})",
+  };
+  for (const auto& payload : bad) h.f.run({"XADD", keys::outbox(), "*", "m", payload});
+  h.enqueue("557", {"यह उत्तर जाना चाहिए"});
+  CHECK(h.turn() == static_cast<int>(bad.size()) + 1);
+  auto reqs = h.fake.requests();
+  REQUIRE(reqs.size() == 1);
+  CHECK(json::parse(reqs[0].body)["text"] == "यह उत्तर जाना चाहिए");
+  auto dead = h.dead_letters();
+  REQUIRE(dead.size() == bad.size());
+  for (size_t i = 0; i < bad.size(); ++i) {
+    CHECK(dead[i]["reason"] == "malformed outbox entry");
+    CHECK(dead[i]["reply"] == bad[i]);  // the payload as it was, for staff to see
+  }
+  CHECK(h.f.run({"XLEN", keys::outbox()}).integer == 0);
+}
+
+TEST_CASE("a dead letter Redis refuses to record leaves its entry pending, not dropped",
+          "[outbox][redis]") {
+  OutboxHarness h;
+  h.f.run({"SET", keys::dead_letters(), "in the way"});  // XADD to it fails: WRONGTYPE
+  h.f.run({"XADD", keys::outbox(), "*", "m", "not json"});
+  auto n = h.sender->run_once("live", 10);
+  REQUIRE_FALSE(n.ok());
+  CHECK(n.status().message().find("WRONGTYPE") != std::string::npos);
+  CHECK(h.f.run({"XPENDING", keys::outbox(), keys::kOutboxGroup}).elements[0].integer == 1);
+
+  h.f.run({"DEL", keys::dead_letters()});
+  CHECK(h.turn() == 1);  // taken over (reclaim_idle_ms is 0 here) and recorded this time
+  REQUIRE(h.dead_letters().size() == 1);
+  CHECK(h.dead_letters()[0]["reason"] == "malformed outbox entry");
+  CHECK(h.f.run({"XPENDING", keys::outbox(), keys::kOutboxGroup}).elements[0].integer == 0);
+}
+
 TEST_CASE("429 with retry_after is retried after the delay and not before", "[outbox][redis]") {
   OutboxHarness h;
   h.fake.program("sendMessage", 429,
@@ -473,6 +523,44 @@ TEST_CASE("a probe that is not answered pauses the platform again", "[outbox][re
   now += 400000;  // every retry is due
   REQUIRE(eager.run_once("w2", 10).ok());
   CHECK(transport.unanswered == 7);
+}
+
+TEST_CASE("a probe held back by the send rate does not leave the platform paused for another "
+          "pause",
+          "[outbox][redis][pause]") {
+  RedisFixture f;
+  HalfDownTransport transport;
+  auto messenger = down_messenger();
+  REQUIRE(messenger.ok());
+  OutboxOptions o;
+  o.block_ms = 10;
+  o.pause_unreachable_ms = 30000;
+  o.sends_per_second = {{"messenger", 1}};
+  const int64_t start = 1795000000000;
+  int64_t now = start;
+  OutboxSender sender(*f.redis, {{"messenger", messenger.value()}}, transport, o,
+                      [&now] { return now; });
+  REQUIRE(sender.ensure_group().is_ok());
+  enqueue_text(f, "messenger", "a", "पहला");
+  REQUIRE(sender.run_once("w", 10).ok());  // no answer: Messenger is paused
+  CHECK(transport.unanswered == 1);
+  {
+    std::lock_guard lock(transport.mu);
+    transport.down = false;
+  }
+  // The pause is over, but this second's sends are used up elsewhere: the reply that would
+  // probe is held for the next second. It must still probe then, not wait out another pause.
+  now = start + 30000 + 500;
+  f.run({"SET", keys::rate_window("send:messenger", now / 1000), "5"});
+  enqueue_text(f, "messenger", "b", "दूसरा");
+  REQUIRE(sender.run_once("w", 10).ok());
+  CHECK(transport.messenger_texts.empty());
+  for (int i = 0; i < 4 && transport.messenger_texts.size() < 2; ++i) {
+    now += 1100;
+    REQUIRE(sender.run_once("w", 10).ok());
+  }
+  CHECK(now < start + 30000 + 500 + 5000);
+  CHECK(transport.messenger_texts.size() == 2);
 }
 
 TEST_CASE("replies held longer than their retries could have taken become dead letters",

@@ -160,6 +160,13 @@ Result<Config> load_config(const std::string& path) {
   r.integer("outbox.max_backoff_ms", c.outbox.max_backoff_ms, 10, 86400000);
   r.integer("outbox.request_timeout_ms", c.outbox.request_timeout_ms, 100, 120000);
   r.integer("outbox.pause_unreachable_ms", c.outbox.pause_unreachable_ms, 0, 3600000);
+  // A worker resets its entries' idle time between calls, at most a third of reclaim_idle_ms
+  // apart; a single call must end well within the rest, or a live worker's entry could be
+  // taken over by another while the call is out, and sent twice.
+  if (c.outbox.reclaim_idle_ms < 2 * c.outbox.request_timeout_ms) {
+    r.fail("outbox.reclaim_idle_ms: must be at least twice outbox.request_timeout_ms (" +
+           std::to_string(c.outbox.request_timeout_ms) + " ms)");
+  }
   r.object("auth", false);
   r.integer("auth.token_ttl_seconds", c.auth.token_ttl_seconds, 300, 30LL * 24 * 3600);
   r.integer("auth.scrypt_n", c.auth.scrypt_n, 1024, 1 << 18);

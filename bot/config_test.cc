@@ -75,6 +75,8 @@ TEST_CASE("invalid files are refused with the field named", "[config]") {
        "sessions.cache_entries: expected an integer from 0 to 10000000"},
       {"\"port\": 6390}", "\"port\": 6390}, \"outbox\": {\"pause_unreachable_ms\": -5}",
        "outbox.pause_unreachable_ms: expected an integer from 0 to 3600000"},
+      {"\"port\": 6390}", "\"port\": 6390}, \"outbox\": {\"reclaim_idle_ms\": 5000}",
+       "outbox.reclaim_idle_ms: must be at least twice outbox.request_timeout_ms (10000 ms)"},
 
       {"\"host\": \"127.0.0.1\", \"port\": 6390", "\"host\": 5, \"port\": 6390",
        "redis.host: expected a string"},

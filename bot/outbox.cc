@@ -44,6 +44,22 @@ end
 return 1
 )lua");
 
+// KEYS: 1 outbox stream. ARGV: 1 group, 2 consumer, then entry ids. Resets the idle time of
+// the entries this consumer still owns, so that no other worker takes them over while they wait
+// in a long batch; returns the ids it no longer owns (taken over by another worker already).
+const RedisScript kKeepScript(R"lua(
+local lost = {}
+for i = 3, #ARGV do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if p[1] and p[1][2] == ARGV[2] then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+  else
+    lost[#lost + 1] = ARGV[i]
+  end
+end
+return lost
+)lua");
+
 Status redis_error(const RedisValue& v) {
   return Status::unavailable("Redis: " + v.str);
 }
@@ -171,12 +187,18 @@ Status OutboxSender::promote_due() {
 }
 
 Result<std::vector<OutboxSender::Pending>> OutboxSender::reclaim(const std::string& consumer) {
+  // Each call looks at a bounded stretch of the pending list (COUNT x 10 entries) and says
+  // where to go on; starting from the top every time would never reach entries further down
+  // while those at the top are fresh. Called under read_mu_.
+  std::string& cursor = reclaim_cursor_[consumer];
+  if (cursor.empty()) cursor = "0-0";
   auto r = redis_.command({"XAUTOCLAIM", keys::outbox(), keys::kOutboxGroup, consumer,
-                           std::to_string(options_.reclaim_idle_ms), "0-0", "COUNT", "10"});
+                           std::to_string(options_.reclaim_idle_ms), cursor, "COUNT", "10"});
   if (!r.ok()) return r.status();
   if (r->is_error()) return redis_error(r.value());
   std::vector<Pending> batch;
   if (r->elements.size() < 2) return batch;
+  cursor = r->elements[0].str.empty() ? "0-0" : r->elements[0].str;
   for (const auto& entry : r->elements[1].elements) {
     if (entry.elements.size() < 2 || entry.elements[1].is_nil()) continue;
     batch.emplace_back(entry.elements[0].str, field_m(entry.elements[1]), true);
@@ -232,6 +254,19 @@ Status OutboxSender::finish(const std::vector<std::string>& batch) {
   if (!r.ok()) return r.status();
   if (r->is_error()) return redis_error(r.value());
   return Status::ok();
+}
+
+Result<std::vector<std::string>> OutboxSender::keep(const std::string& consumer,
+                                                    const std::vector<std::string>& ids) {
+  if (ids.empty()) return std::vector<std::string>{};
+  std::vector<std::string> args = {keys::kOutboxGroup, consumer};
+  args.insert(args.end(), ids.begin(), ids.end());
+  auto r = redis_.eval(kKeepScript, {keys::outbox()}, args);
+  if (!r.ok()) return r.status();
+  if (r->is_error()) return redis_error(r.value());
+  std::vector<std::string> lost;
+  for (const auto& e : r->elements) lost.push_back(e.str);
+  return lost;
 }
 
 Result<int> OutboxSender::run_once(const std::string& consumer, int block_ms, bool housekeeping) {
@@ -355,6 +390,7 @@ struct OutboxSender::Job {
   size_t c = 0;
   bool reclaimed = false;
   bool done = false;
+  bool lost = false;  // taken over by another worker: neither sent nor finished here
   std::string chat;  // platform + chat id: one conversation's entries go out in order
 };
 
@@ -403,10 +439,35 @@ Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending
     jobs.push_back(std::move(job));
   }
 
+  // Drops the jobs another worker has taken over (see keep()): that worker sends them now.
+  auto drop_lost = [&jobs, &consumer](const std::vector<std::string>& lost) {
+    for (Job& job : jobs) {
+      if (job.lost || std::find(lost.begin(), lost.end(), job.id) == lost.end()) continue;
+      std::cerr << "nivaran: outbox: " << consumer << " lost entry " << job.id
+                << " to another worker; leaving it to that one\n";
+      job.done = true;  // not finished here: acknowledging it would take it from its new owner
+      job.lost = true;
+    }
+  };
+
   // Rounds: each round sends the next call of every job at once (different conversations in
   // parallel); a conversation's later entry waits until its earlier one is done.
   // A conversation that an earlier batch of another worker still holds waits for it.
+  // The batch's entries are kept this worker's while it lasts: their idle time is reset every
+  // third of reclaim_idle_ms (reading them just did), so a batch that waits on slow calls or
+  // on another batch's turn is not taken over and sent twice.
+  int64_t kept_at = clock_();
   while (true) {
+    if (clock_() - kept_at >= options_.reclaim_idle_ms / 3) {
+      std::vector<std::string> ids;  // done ones too: they stay pending until finish()
+      for (const Job& job : jobs) {
+        if (!job.lost) ids.push_back(job.id);
+      }
+      auto lost = keep(consumer, ids);
+      if (!lost.ok()) return lost.status();
+      drop_lost(lost.value());
+      kept_at = clock_();
+    }
     std::vector<Job*> active;
     std::vector<std::string> busy_chats;
     bool waiting = false;
@@ -578,14 +639,22 @@ Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending
         finish_job(*job, json_text(later), hold_until(platform, until));
       }
     }
+    // A reply that begins after an earlier one of its entry, or of an entry taken over, first
+    // makes sure the entry is still this worker's (and resets its idle time).
+    std::vector<std::string> claim;
+    for (Job* job : sending) {
+      if (job->c == 0 && (job->k > 0 || job->reclaimed)) claim.push_back(job->id);
+    }
+    if (!claim.empty()) {
+      auto lost = keep(consumer, claim);
+      if (!lost.ok()) return lost.status();
+      drop_lost(lost.value());
+      std::erase_if(sending, [](const Job* job) { return job->done; });
+    }
     for (Job* job : sending) {
       if (job->c != 0) continue;  // marked when its reply began
       marks.push_back(
           {"HSET", keys::outbox_progress(), job->id, "sending:" + std::to_string(job->k)});
-      if (job->k > 0 || job->reclaimed) {
-        marks.push_back(
-            {"XCLAIM", keys::outbox(), keys::kOutboxGroup, consumer, "0", job->id, "JUSTID"});
-      }
     }
     if (!marks.empty()) {
       auto marked = redis_.pipeline(marks);

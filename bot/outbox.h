@@ -5,9 +5,11 @@
 // `reclaim_idle_ms`. Transient failures are retried with exponential backoff (or the platform's
 // Retry-After) through a delay set; permanent failures go to the dead-letter stream.
 //
-// Delivery is at most once per reply: before each reply is handed to the network its index is
-// recorded, so a worker taking over a crashed worker's entry never sends that reply again; it
-// records it as a dead letter "delivery uncertain" for staff to see instead.
+// No reply is sent twice because a worker crashed or was slow: before each reply is handed to
+// the network its index is recorded, so a worker taking over a crashed worker's entry never
+// sends that reply again (it records it as a dead letter "delivery uncertain" for staff to see
+// instead), and a live worker keeps its batch's entries from being taken over (keep()). A call
+// that timed out is retried, though, and the platform may have delivered it all the same.
 //
 // One conversation's replies leave in the order they were committed, across the workers of a
 // process: workers read the stream one at a time, each batch queues up behind the batches read
@@ -102,6 +104,10 @@ class OutboxSender {
   // Acknowledges and deletes a batch of handled entries, scheduling their retries: one script.
   Status finish(const std::vector<std::string>& batch);
   Status promote_due();
+  // Resets the idle time of the entries `ids` this consumer still owns; returns those another
+  // consumer has taken over meanwhile.
+  Result<std::vector<std::string>> keep(const std::string& consumer,
+                                        const std::vector<std::string>& ids);
   Result<std::vector<Pending>> reclaim(const std::string& consumer);
   Status dead_letter(const nlohmann::json& entry, const nlohmann::json& reply,
                      const std::string& reason);
@@ -131,6 +137,7 @@ class OutboxSender {
   std::mutex turns_mu_;
   std::condition_variable turns_cv_;
   std::map<std::string, std::deque<uint64_t>> turns_;  // conversation → batches, in read order
+  std::map<std::string, std::string> reclaim_cursor_;  // consumer → where XAUTOCLAIM goes on
   uint64_t next_turn_ = 0;
 
   struct Pause {

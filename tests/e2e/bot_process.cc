@@ -35,7 +35,10 @@ nlohmann::json test_config(int redis_port, const std::string& api_base, const st
        {{"districts", src + "/config/districts.json"},
         {"categories", src + "/config/categories.json"}}},
       {"outbox",
-       {{"workers", 2}, {"reclaim_idle_ms", 2000}, {"sends_per_second", {{"telegram", 1000}}}}},
+       {{"workers", 2},
+        {"reclaim_idle_ms", 2000},
+        {"request_timeout_ms", 1000},
+        {"sends_per_second", {{"telegram", 1000}}}}},
   };
 }
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "bot/keys.h"
+#include "bot/pipeline.h"  // system_now_ms
 #include "tests/integration/fixture.h"
 #include "tests/support/fake_platform.h"
 
@@ -407,6 +408,61 @@ void enqueue_text(RedisFixture& f, const std::string& platform, const std::strin
 }
 
 }  // namespace
+
+namespace {
+
+// A platform that takes 100 ms to answer each call.
+struct SluggishTransport : ApiTransport {
+  ApiResponse send(const ApiCall& call) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::lock_guard lock(mu);
+    texts.push_back(json::parse(call.body)["text"]);
+    return ApiResponse{200, R"({"ok":true,"result":{"message_id":1}})", {}};
+  }
+  std::mutex mu;
+  std::vector<std::string> texts;
+};
+
+}  // namespace
+
+TEST_CASE("entries waiting in a long batch are not taken over by another process and sent twice",
+          "[outbox][redis][concurrency]") {
+  // Six replies to one conversation take six rounds of a slow platform, 600 ms, longer than
+  // reclaim_idle_ms: meanwhile another process's worker looks for stale entries to take over.
+  RedisFixture f;
+  SluggishTransport transport;
+  auto handler = make_handler(
+      "telegram", json{{"token", "T"}, {"secret_token", ""}, {"api_base", "http://127.0.0.1:9"}});
+  REQUIRE(handler.ok());
+  OutboxOptions o;
+  o.block_ms = 10;
+  o.reclaim_idle_ms = 400;
+  OutboxSender first(*f.redis, {{"telegram", handler.value()}}, transport, o, system_now_ms);
+  Redis other_redis(f.redis->endpoint());
+  OutboxSender second(other_redis, {{"telegram", handler.value()}}, transport, o, system_now_ms);
+  REQUIRE(first.ensure_group().is_ok());
+  for (int i = 0; i < 6; ++i) enqueue_text(f, "telegram", "901", std::to_string(i));
+
+  std::thread busy([&first] { CHECK(first.run_once("p1", 10).ok()); });
+  // The other process starts looking once the first holds all six.
+  for (int i = 0; i < 200; ++i) {
+    if (f.run({"XPENDING", keys::outbox(), keys::kOutboxGroup}).elements[0].integer == 6) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1200);
+  int taken_over = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    auto n = second.run_once("p2", 10, true);  // takes over what looks stale, reads anew
+    REQUIRE(n.ok());
+    taken_over += n.value();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  busy.join();
+  CHECK(taken_over == 0);
+  CHECK(transport.texts == std::vector<std::string>{"0", "1", "2", "3", "4", "5"});
+  CHECK(f.run({"XRANGE", keys::dead_letters(), "-", "+"}).elements.empty());
+  CHECK(f.run({"XLEN", keys::outbox()}).integer == 0);
+}
 
 TEST_CASE("a platform that does not answer is paused, and the other platforms' replies go on",
           "[outbox][redis][pause]") {

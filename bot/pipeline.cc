@@ -521,6 +521,7 @@ Result<bool> Pipeline::draft_feedback(const InboundMessage& msg, const LoadedSes
                                       const dialogs::Session& session, int64_t now, Draft& d) {
   std::string ref = loaded.feedback_for;
   std::optional<bool> satisfied;
+  bool typed = false;  // the answer was typed, not a button of the question
   static const std::string kYes = "feedback:yes:", kNo = "feedback:no:";
   if (msg.button.rfind(kYes, 0) == 0) {
     ref = msg.button.substr(kYes.size());
@@ -529,19 +530,25 @@ Result<bool> Pipeline::draft_feedback(const InboundMessage& msg, const LoadedSes
     ref = msg.button.substr(kNo.size());
     satisfied = false;
   } else if (!ref.empty() && msg.attachments.empty()) {
+    typed = true;
     auto u = dialogs::Utterance::of(msg.text, msg.button);
     if (u.form == "1" || flow_.yes.equals(u)) satisfied = true;
     if (u.form == "2" || flow_.no.equals(u)) satisfied = false;
   }
   if (!satisfied || ref.empty()) return false;
   auto f = store_.ticket_fields(ref, {"status", "platform", "user_id", "district", "created_at",
-                                      "escalation_level", "priority", "transcript"});
+                                      "escalation_level", "priority", "transcript",
+                                      "resolved_at"});
   if (!f.ok()) return f.status();
   auto& t = f.value();
   if (t.empty() || t["status"] != "resolved" || t["platform"] != msg.platform ||
       t["user_id"] != msg.user_id) {
     return false;  // not theirs, or no longer waiting for an answer: an ordinary message
   }
+  // A typed "1", "हाँ", "2" or "नहीं" answers the question only if it is the citizen's first
+  // word since it was asked: once they have written anything else (started a new complaint,
+  // say), the same words answer the dialog's questions. The buttons always count.
+  if (typed && session.updated_at_ms > std::atoll(t["resolved_at"].c_str())) return false;
   ConversationCommit& c = d.commit;
   c.attach_ticket_ref = ref;
   c.episode = t["transcript"];

@@ -296,6 +296,29 @@ TEST_CASE("the citizen's answer to the satisfaction question closes or reopens t
   CHECK(w.ticket(third)["status"] == "resolved");
 }
 
+TEST_CASE("once a new complaint is begun, a typed answer is not taken for the old ticket's "
+          "satisfaction",
+          "[tickets][redis][feedback]") {
+  const bool cached = GENERATE(false, true);
+  INFO("session cache: " << (cached ? "on" : "off"));
+  World w({}, cached);
+  std::string old = w.file("telegram", "c5", "1", "बरेली", "9876500005");
+  REQUIRE(w.tickets->set_status(kBareillyStaff, old, "resolved", "").ok());
+  // The citizen does not answer the question and starts another complaint; "2" picks the
+  // second category. It once reopened the old ticket, escalated it, and was lost to the menu.
+  REQUIRE(w.say("telegram", "c5", "नई शिकायत").ok());
+  auto picked = w.say("telegram", "c5", "2");
+  REQUIRE(picked.ok());
+  CHECK(w.ticket(old)["status"] == "resolved");
+  CHECK(w.ticket(old)["escalation_level"] == "0");
+  REQUIRE_FALSE(picked->replies.empty());
+  CHECK(picked->replies.back().text.find(old) == std::string::npos);
+  CHECK(picked->replies.back().text.find("ज़िल") != std::string::npos);  // asked for the district
+  // The buttons of the question still answer it.
+  REQUIRE(w.say("telegram", "c5", "", "feedback:yes:" + old).ok());
+  CHECK(w.ticket(old)["status"] == "closed");
+}
+
 TEST_CASE("after filing, a text is asked about, and once the ticket is closed it starts a new "
           "complaint", "[tickets][redis][sessions]") {
   const bool cached = GENERATE(false, true);

@@ -57,6 +57,14 @@ if v ~= tonumber(ARGV[1]) or (current[2] or '') ~= ARGV[21] then return 'CONFLIC
 if ARGV[16] == '1' and (redis.call('HGET', KEYS[14], 'status') or '') ~= ARGV[17] then
   return 'CONFLICT'
 end
+local change = nil
+if ARGV[14] ~= '' then change = cjson.decode(ARGV[14]) end
+-- A change decided on the ticket's status (the citizen's answer to "are you satisfied?") is
+-- refused whole when staff changed that status meanwhile: re-read, it is decided afresh.
+if change and change.expect_status ~= '' and ARGV[10] ~= '' and
+   (redis.call('HGET', KEYS[9], 'status') or '') ~= change.expect_status then
+  return 'CONFLICT'
+end
 if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[4]) then return 'DUP' end
 local ref = nil
 if ARGV[8] ~= '' then
@@ -83,8 +91,6 @@ local n = tonumber(ARGV[12])
 for i = 23, 22 + n do
   redis.call('XADD', KEYS[3], '*', 'e', fill(ARGV[i]))
 end
-local change = nil
-if ARGV[14] ~= '' then change = cjson.decode(ARGV[14]) end
 if ref then
   local fields = cjson.decode(fill(ARGV[9]))
   local flat = {}
@@ -105,9 +111,9 @@ if ref then
 elseif ARGV[10] ~= '' and redis.call('EXISTS', KEYS[9]) == 1 then
   redis.call('HSET', KEYS[9], 'updated_at', ARGV[6], 'citizen_last_at', ARGV[6])
   redis.call('HINCRBY', KEYS[9], 'citizen_messages', 1)
-  if change and (change.expect_status == '' or
-                 redis.call('HGET', KEYS[9], 'status') == change.expect_status) then
-    redis.call('HDEL', KEYS[1], 'fb')
+  if change then  -- its expected status was checked above
+    -- Only the answer to the question clears it: a link to another ticket does not.
+    if change.expect_status ~= '' then redis.call('HDEL', KEYS[1], 'fb') end
     if #change.set > 0 then redis.call('HSET', KEYS[9], unpack(change.set)) end
     for i = 1, change.nrem do redis.call('ZREM', KEYS[14 + i], ARGV[10]) end
     for i = 1, change.nadd do redis.call('ZADD', KEYS[14 + change.nrem + i], change.score, ARGV[10]) end

@@ -30,7 +30,8 @@ struct LoadedSession {
 
 // What a message does to a ticket besides being added to it (the citizen's feedback closes or
 // reopens it), or the history entry of a ticket the message files. Applied in the commit, to the
-// attached ticket, only while the ticket's status is still `expect_status` ("" any).
+// attached ticket; when that ticket's status is no longer `expect_status` ("" any), the whole
+// commit is refused as a conflict, so that the message is decided again on the ticket as it is.
 struct TicketChange {
   std::string expect_status;
   std::vector<std::string> set;  // field, value, ...

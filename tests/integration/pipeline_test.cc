@@ -539,6 +539,50 @@ TEST_CASE("the commit refuses a draft whose open ticket changed status meanwhile
   CHECK(f.run({"HGET", keys::session("telegram", "8008"), "v"}).str == "2");
 }
 
+TEST_CASE("an answer to 'are you satisfied?' is refused whole when staff changed the ticket "
+          "meanwhile, and a link to another ticket keeps the question open",
+          "[pipeline][redis][store]") {
+  RedisFixture f;
+  ConversationStore store(*f.redis, StoreLimits{});
+  const std::string ref = "BLY-26-000009";
+  f.run({"HSET", keys::ticket(ref), "status", "reopened"});  // staff reopened it meanwhile
+  f.run({"HSET", keys::session("telegram", "9009"), "v", "1", "t", "tok", "fb", ref});
+  ConversationCommit c;
+  c.platform = "telegram";
+  c.user_id = "9009";
+  c.message_id = "f1";
+  c.expected_version = 1;
+  c.expected_token = "tok";
+  c.new_token = "tok2";
+  c.session_json = R"({"node":"done"})";
+  c.attach_ticket_ref = ref;
+  c.episode = "ep9009";
+  c.transcript = {R"({"dir":"in","msg":{"text":"हाँ"}})"};
+  c.outbox_json = R"({"platform":"telegram","chat_id":"9009","replies":[{"text":"धन्यवाद"}]})";
+  c.now_ms = 1795000000000;
+  c.change.expect_status = "resolved";
+  c.change.set = {"status", "closed", "feedback", "satisfied"};
+  c.change.history = R"({"action":"feedback"})";
+  auto refused = store.commit(c);
+  REQUIRE(refused.ok());
+  CHECK(refused->outcome == ConversationStore::Outcome::kConflict);
+  // Nothing written: not the thanks, not the message as seen, not the session.
+  CHECK(f.run({"XLEN", keys::outbox()}).integer == 0);
+  CHECK(f.run({"EXISTS", keys::seen("telegram", "f1")}).integer == 0);
+  CHECK(f.run({"HGET", keys::session("telegram", "9009"), "v"}).str == "1");
+  CHECK(f.run({"HGET", keys::ticket(ref), "status"}).str == "reopened");
+
+  // A change that expects no status (a link to a ticket filed on another platform) applies,
+  // and leaves the satisfaction question of the session's own ticket open.
+  c.change = TicketChange{};
+  c.change.history = R"({"action":"linked"})";
+  auto linked = store.commit(c);
+  REQUIRE(linked.ok());
+  CHECK(linked->outcome == ConversationStore::Outcome::kCommitted);
+  CHECK(f.run({"HGET", keys::session("telegram", "9009"), "fb"}).str == ref);
+  CHECK(f.run({"HGET", keys::ticket(ref), "citizen_messages"}).str == "1");
+}
+
 TEST_CASE("a session that expired and was created again up to the cached version is not "
           "mistaken for the cached one",
           "[pipeline][redis][cache]") {

@@ -346,7 +346,9 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
               << " message; committed with an apology: " << step_error << "\n";
     step = dialogs::StepResult{};
     step.session = *current;
-    if (step.session.episode.empty()) step.session.episode = ctx.fresh_episode;
+    // A session let go of its closed ticket still names that ticket's episode: the apology
+    // starts a new one, or that ticket's transcript would be given the expiry of a draft.
+    if (step.session.episode.empty() || reopened) step.session.episode = ctx.fresh_episode;
     std::string apology = text("internal_error", current->lang);
     if (!apology.empty()) step.replies.push_back(Reply{apology, {}});
   }

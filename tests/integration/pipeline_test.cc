@@ -381,6 +381,23 @@ TEST_CASE("a dialog step that throws is committed with an apology instead of blo
     }
   }
   CHECK(error_recorded);
+
+  // The same for a citizen whose ticket was closed: the apology starts a new conversation, and
+  // the closed ticket's transcript, kept for ever, is not given a draft's expiry.
+  const std::string closed = "BLY-26-000042";
+  f.run({"HSET", keys::ticket(closed), "status", "closed"});
+  f.run({"XADD", keys::transcript("ep-closed"), "*", "e", R"({"dir":"in"})"});
+  f.run({"HSET", keys::session("telegram", "7008"), "v", "3", "ot", closed, "s",
+         json({{"episode", "ep-closed"}, {"open_ticket", closed}, {"node", "done"}}).dump()});
+  m.user_id = m.chat_id = "7008";
+  m.message_id = "poison-2";
+  auto after_close = pipeline.process(m);
+  REQUIRE(after_close.ok());
+  CHECK(f.run({"PTTL", keys::transcript("ep-closed")}).integer == -1);
+  CHECK(f.run({"XLEN", keys::transcript("ep-closed")}).integer == 1);
+  json session = json::parse(f.run({"HGET", keys::session("telegram", "7008"), "s"}).str);
+  CHECK(session.value("episode", "") != "ep-closed");
+  CHECK(session.value("open_ticket", "") == "");
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <optional>
 #include <random>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -361,6 +362,32 @@ void OutboxSender::heard_from(const std::string& platform, bool answered, int64_
   p.until = now + options_.pause_unreachable_ms;
 }
 
+void OutboxSender::remember_held(const std::string& chat, const std::string& id, int64_t due) {
+  std::lock_guard lock(pause_mu_);
+  held_chats_[chat] = HeldChat{id, due};
+}
+
+void OutboxSender::returned_held(const std::string& chat, const std::string& retry_of) {
+  std::lock_guard lock(pause_mu_);
+  auto it = held_chats_.find(chat);
+  if (it != held_chats_.end() && it->second.id == retry_of) held_chats_.erase(it);
+}
+
+bool OutboxSender::waits_behind_held(const std::string& chat, int64_t now, int64_t* until) {
+  std::lock_guard lock(pause_mu_);
+  auto it = held_chats_.find(chat);
+  if (it == held_chats_.end()) return false;
+  // The held entry is given back at its due time and read soon after; should it not come
+  // back to this process (another one took it), the conversation waits no longer than this.
+  constexpr int64_t kGraceMs = 2000;
+  if (now >= it->second.due + kGraceMs) {
+    held_chats_.erase(it);
+    return false;
+  }
+  *until = std::max(now, it->second.due);
+  return true;
+}
+
 void OutboxSender::unprobe(const std::string& platform) {
   std::lock_guard lock(pause_mu_);
   auto it = pauses_.find(platform);
@@ -397,11 +424,14 @@ struct OutboxSender::Job {
 Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending>& pending,
                                 uint64_t turn) {
   std::vector<std::string> finished;  // (id, retry payload, due) triples for finish()
-  auto finish_job = [&finished](Job& job, const std::string& retry, int64_t due) {
+  auto finish_job = [this, &finished](Job& job, const std::string& retry, int64_t due) {
     job.done = true;
     finished.push_back(job.id);
     finished.push_back(retry);
     finished.push_back(std::to_string(due));
+    if (auto back = job.entry.find("retry_of"); back != job.entry.end() && back->is_string()) {
+      returned_held(job.chat, back->get<std::string>());  // new entries need not wait for it
+    }
   };
 
   std::vector<Job> jobs;
@@ -527,6 +557,23 @@ Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending
     const int64_t now = clock_();
     std::vector<std::pair<Job*, int64_t>> held;  // job, earliest time it may go
     std::vector<Job*> probes;                      // replies that end a pause if answered
+    // And a new entry of a conversation whose earlier entry this process has held back: it
+    // waits behind that one, which comes back as a later stream entry (waits_behind_held()).
+    std::set<const Job*> waiting_behind;
+    {
+      std::vector<Job*> open;
+      for (Job* job : sending) {
+        int64_t until = 0;
+        if (job->c == 0 && job->k == 0 && !job->entry.contains("retry_of") &&
+            waits_behind_held(job->chat, now, &until)) {
+          held.emplace_back(job, until);
+          waiting_behind.insert(job);
+        } else {
+          open.push_back(job);
+        }
+      }
+      sending = std::move(open);
+    }
     if (options_.pause_unreachable_ms > 0) {
       std::vector<Job*> open;
       for (Job* job : sending) {
@@ -587,16 +634,22 @@ Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending
       }
     }
     if (!held.empty()) {
-      // A conversation's later entries in this batch wait with it, so its order holds.
+      // A conversation's later entries in this batch wait with it, so its order holds; but
+      // when it only waits behind a held-back entry, that entry (and any other one coming back)
+      // goes on: it is the one to go first.
       std::map<std::string, int64_t> held_chats;
+      std::set<std::string> only_waiting;
       for (const auto& [job, until] : held) {
         auto [it, fresh] = held_chats.emplace(job->chat, until);
         if (!fresh) it->second = std::max(it->second, until);
+        if (fresh && waiting_behind.count(job)) only_waiting.insert(job->chat);
+        if (!waiting_behind.count(job)) only_waiting.erase(job->chat);
       }
       for (Job& job : jobs) {
         if (job.done) continue;
         auto chat = held_chats.find(job.chat);
         if (chat == held_chats.end()) continue;
+        if (only_waiting.count(job.chat) && job.entry.contains("retry_of")) continue;
         if (std::find_if(held.begin(), held.end(), [&job](const auto& h) {
               return h.first == &job;
             }) != held.end()) {
@@ -636,7 +689,9 @@ Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending
         later["replies"] = json(std::vector<json>(replies.begin() + job->k, replies.end()));
         later["retry_of"] = job->id;
         if (job->k > 0) later["callback_id"] = "";
-        finish_job(*job, json_text(later), hold_until(platform, until));
+        const int64_t due = hold_until(platform, until);
+        finish_job(*job, json_text(later), due);
+        remember_held(job->chat, job->id, due);
       }
     }
     // A reply that begins after an earlier one of its entry, or of an entry taken over, first

@@ -14,8 +14,9 @@
 // One conversation's replies leave in the order they were committed, across the workers of a
 // process: workers read the stream one at a time, each batch queues up behind the batches read
 // before it for every conversation it holds, and sends a conversation's entries only when it is
-// first in that queue. (Across processes, and for a retried reply overtaken by a later one, the
-// order is not guaranteed.)
+// first in that queue; a conversation's new entries wait behind one it held back (paused
+// platform, send rate) until that one is back. (Across processes, and for a reply retried after a
+// failure, which a later one may overtake, the order is not guaranteed.)
 //
 // A platform that does not answer at all is paused for a while (OutboxOptions::
 // pause_unreachable_ms), so that its timeouts do not hold up the replies to every other platform.
@@ -121,6 +122,13 @@ class OutboxSender {
   bool paused(const std::string& platform);
   // A probe granted by pause_gate() that was not sent after all: the next reply probes.
   void unprobe(const std::string& platform);
+  // Order behind held-back entries: when this process holds an entry of a conversation back
+  // (paused platform, send rate), that conversation's new entries wait behind it until it has
+  // come back and been dealt with (an entry whose retry_of is its id), or at most a little
+  // past its due time (it may come back to another process).
+  void remember_held(const std::string& chat, const std::string& id, int64_t due);
+  void returned_held(const std::string& chat, const std::string& retry_of);
+  bool waits_behind_held(const std::string& chat, int64_t now, int64_t* until);
   // The due time for a reply held back until `earliest`: after every reply this process held
   // for the platform before, so that the delay set gives them back in the order they were held.
   int64_t hold_until(const std::string& platform, int64_t earliest);
@@ -149,6 +157,11 @@ class OutboxSender {
   std::mutex pause_mu_;
   std::map<std::string, Pause> pauses_;         // platform → its pause
   std::map<std::string, int64_t> last_hold_;    // platform → the latest due time it was given
+  struct HeldChat {
+    std::string id;  // the entry held back last (coming back, it carries this as retry_of)
+    int64_t due = 0;
+  };
+  std::map<std::string, HeldChat> held_chats_;  // conversation → its latest held-back entry
 };
 
 }  // namespace nivaran

@@ -301,6 +301,34 @@ TEST_CASE("replies over a platform's send rate wait for the next second, keeping
   CHECK(h.f.run({"ZCARD", keys::outbox_delayed()}).integer == 0);
 }
 
+TEST_CASE("a reply queued after one held back for the send rate waits behind it, even when "
+          "read first",
+          "[outbox][redis][rate]") {
+  OutboxHarness h(8, {{"telegram", 1}});
+  h.now = 1795000000000;  // the start of a second
+  h.enqueue("700", {"another chat"});
+  h.enqueue("701", {"पहला"});
+  h.turn();  // one reply this second: 701's waits for the next
+  CHECK(h.fake.request_count() == 1);
+  // The citizen writes again; the answer is queued before the held reply comes back, so it is
+  // read first, in the same batch.
+  h.enqueue("701", {"दूसरा"});
+  h.now += 1300;
+  for (int i = 0; i < 4 && h.fake.request_count() < 3; ++i) {
+    h.turn();
+    h.now += 1100;
+  }
+  std::vector<std::string> to_701;
+  for (const auto& r : h.fake.requests()) {
+    json body = json::parse(r.body);
+    if (body["chat_id"] == 701) to_701.push_back(body["text"]);
+  }
+  CHECK(to_701 == std::vector<std::string>{"पहला", "दूसरा"});
+  CHECK(h.dead_letters().empty());
+  CHECK(h.f.run({"XLEN", keys::outbox()}).integer == 0);
+  CHECK(h.f.run({"ZCARD", keys::outbox_delayed()}).integer == 0);
+}
+
 namespace {
 
 // A platform that answers each call after a random pause of up to 4 ms, recording the order in

@@ -86,7 +86,8 @@ bool well_formed(const json& e) {
     return it == e.end() || it->is_boolean();
   };
   if (!str("platform", true) || !str("chat_id", true) || !str("callback_id", false) ||
-      !str("kind", false) || !num("attempt") || !num("held_since") || !flag("outside_window")) {
+      !str("kind", false) || !num("attempt") || !num("held_since") || !num("skip_calls") ||
+      !flag("outside_window")) {
     return false;
   }
   for (const auto& r : *replies) {
@@ -421,6 +422,33 @@ struct OutboxSender::Job {
   std::string chat;  // platform + chat id: one conversation's entries go out in order
 };
 
+OutboundMessage OutboxSender::outbound(const Job& job) {
+  OutboundMessage msg;
+  msg.platform = job.entry.value("platform", "");
+  msg.chat_id = job.entry.value("chat_id", "");
+  msg.reply = job.entry["replies"][job.k].get<Reply>();
+  if (job.k == 0) msg.callback_id = job.entry.value("callback_id", "");
+  msg.kind = job.entry.value("kind", "");
+  msg.outside_window = job.entry.value("outside_window", false);
+  return msg;
+}
+
+size_t OutboxSender::sent_parts(const Job& job) {
+  // Counted against the reply rendered without the button press's acknowledgement, which a
+  // retry does not repeat once made: the calls beyond the plain rendering are that.
+  size_t made = job.c;
+  if (made > 0 && job.k == 0 && !job.entry.value("callback_id", "").empty()) {
+    OutboundMessage plain = outbound(job);
+    plain.callback_id.clear();
+    const size_t plain_calls = job.handler->render(plain).size();
+    const size_t acks = job.calls.size() - std::min(job.calls.size(), plain_calls);
+    made -= std::min(made, acks);
+  }
+  const int64_t before =
+      job.k == 0 ? std::max<int64_t>(0, job.entry.value("skip_calls", int64_t{0})) : 0;
+  return static_cast<size_t>(before) + made;
+}
+
 Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending>& pending,
                                 uint64_t turn) {
   std::vector<std::string> finished;  // (id, retry payload, due) triples for finish()
@@ -536,14 +564,13 @@ Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending
           ++job->k;
           continue;
         }
-        OutboundMessage msg;
-        msg.platform = job->entry.value("platform", "");
-        msg.chat_id = job->entry.value("chat_id", "");
-        msg.reply = replies[job->k].get<Reply>();
-        if (job->k == 0) msg.callback_id = job->entry.value("callback_id", "");
-        msg.kind = job->entry.value("kind", "");
-        msg.outside_window = job->entry.value("outside_window", false);
-        job->calls = job->handler->render(msg);
+        job->calls = job->handler->render(outbound(*job));
+        if (job->k == 0) {
+          // A retry of a reply sent in several parts, some of which went out: not again.
+          const int64_t want = std::max<int64_t>(0, job->entry.value("skip_calls", int64_t{0}));
+          const auto skip = std::min<int64_t>(want, static_cast<int64_t>(job->calls.size()));
+          job->calls.erase(job->calls.begin(), job->calls.begin() + skip);
+        }
         if (job->calls.empty()) {
           ++job->k;
           continue;
@@ -688,7 +715,10 @@ Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending
         }
         later["replies"] = json(std::vector<json>(replies.begin() + job->k, replies.end()));
         later["retry_of"] = job->id;
-        if (job->k > 0) later["callback_id"] = "";
+        if (job->k > 0) {
+          later["callback_id"] = "";
+          later.erase("skip_calls");  // it was about reply 0, now sent
+        }
         const int64_t due = hold_until(platform, until);
         finish_job(*job, json_text(later), due);
         remember_held(job->chat, job->id, due);
@@ -773,6 +803,12 @@ Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending
       retry["attempt"] = attempt;
       retry["retry_of"] = job.id;  // also makes the delayed-set member unique
       if (job.k > 0 || job.c > 0) retry["callback_id"] = "";  // the press was acknowledged
+      // Parts of this reply that went out are not sent again (a long reply is several calls).
+      if (size_t skip = sent_parts(job); skip > 0) {
+        retry["skip_calls"] = skip;
+      } else {
+        retry.erase("skip_calls");
+      }
       metrics::counters().outbox_retried++;
       finish_job(job, json_text(retry), clock_() + delay);
     }

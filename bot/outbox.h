@@ -94,6 +94,11 @@ class OutboxSender {
     std::string chat;      // platform:chat_id, "" for a malformed entry
   };
   struct Job;
+  // The message reply `job.k` of the job's entry renders.
+  static OutboundMessage outbound(const Job& job);
+  // How many of reply `job.k`'s message calls have gone out (a long reply is several),
+  // counting those a retry skipped already: what its next retry skips.
+  static size_t sent_parts(const Job& job);
   // Sends a batch of entries, different conversations in parallel, then finishes them.
   Status send_batch(const std::string& consumer, std::vector<Pending>& batch, uint64_t turn);
   // Parses the batch's entries and queues the batch up for each conversation in it; returns the

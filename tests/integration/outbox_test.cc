@@ -152,6 +152,34 @@ TEST_CASE("a dead letter Redis refuses to record leaves its entry pending, not d
   CHECK(h.f.run({"XPENDING", keys::outbox(), keys::kOutboxGroup}).elements[0].integer == 0);
 }
 
+TEST_CASE("a long reply whose second part failed is retried from that part, not from the first",
+          "[outbox][redis]") {
+  OutboxHarness h;
+  std::string long_text;
+  for (int i = 0; i < 800; ++i) long_text += "शिकायत ";  // 5,600 UTF-16 units: two messages
+  h.fake.program("sendMessage", 200, R"({"ok":true,"result":{"message_id":1}})");
+  h.fake.program("sendMessage", 500, R"({"ok":false,"error_code":500,"description":"oops"})");
+  h.enqueue("558", {long_text}, "cbq-9");
+  h.turn();  // the press acknowledged, part 1 sent, part 2 failed
+  h.now += 5000;  // past the backoff
+  h.turn();
+  h.turn();
+  std::vector<std::string> parts;
+  int acks = 0;
+  for (const auto& r : h.fake.requests()) {
+    if (r.path.find("answerCallbackQuery") != std::string::npos) ++acks;
+    if (r.path.find("sendMessage") != std::string::npos) {
+      parts.push_back(json::parse(r.body)["text"]);
+    }
+  }
+  CHECK(acks == 1);
+  REQUIRE(parts.size() == 3);
+  CHECK(parts[0] != parts[1]);
+  CHECK(parts[2] == parts[1]);  // only the part that failed went again
+  CHECK(h.dead_letters().empty());
+  CHECK(h.f.run({"ZCARD", keys::outbox_delayed()}).integer == 0);
+}
+
 TEST_CASE("429 with retry_after is retried after the delay and not before", "[outbox][redis]") {
   OutboxHarness h;
   h.fake.program("sendMessage", 429,

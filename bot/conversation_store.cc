@@ -121,6 +121,9 @@ elseif ARGV[10] ~= '' and redis.call('EXISTS', KEYS[9]) == 1 then
     for i = 1, #change.sla_add, 2 do
       redis.call('ZADD', KEYS[11], change.sla_add[i], change.sla_add[i + 1])
     end
+    for i = 1, #change.sla_tighten, 2 do
+      redis.call('ZADD', KEYS[11], 'XX', 'LT', change.sla_tighten[i], change.sla_tighten[i + 1])
+    end
     if change.history ~= '' then redis.call('XADD', KEYS[12], '*', 'e', change.history) end
     if change.audit ~= '' then redis.call('XADD', KEYS[13], '*', 'e', change.audit) end
   end
@@ -355,6 +358,7 @@ Result<ConversationStore::CommitResult> ConversationStore::commit(const Conversa
                                     {"score", std::to_string(c.change.score)},
                                     {"sla_rem", c.change.sla_remove},
                                     {"sla_add", c.change.sla_add},
+                                    {"sla_tighten", c.change.sla_tighten},
                                     {"history", c.change.history},
                                     {"audit", c.change.audit}});
   const std::string ticket_prefix = keys::ticket("");

@@ -40,6 +40,7 @@ struct TicketChange {
   int64_t score = 0;  // created_at: the order of every queue
   std::vector<std::string> sla_remove;
   std::vector<std::string> sla_add;  // score, member, ...
+  std::vector<std::string> sla_tighten;  // score, member, ...: only an existing, later deadline
   std::string history;  // JSON entry for keys::ticket_history
   std::string audit;    // JSON entry for keys::audit
 

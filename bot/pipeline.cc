@@ -402,6 +402,9 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
       for (auto& r : step.replies) replace_all(r.text, "{ticket_ref}", c.new_ticket);
     } else if (effect.type == "attach_to_ticket") {
       c.attach_ticket_ref = text_of(effect.data, "ticket");
+      if (text_of(effect.data, "priority") == "urgent") {
+        if (Status st = raise_to_urgent(c.attach_ticket_ref, msg, now, d); !st.is_ok()) return st;
+      }
     } else if (effect.type == "ticket_status") {
       auto status = store_.ticket_status_for(text_of(effect.data, "ticket"), msg.platform,
                                              msg.user_id, msg.text);
@@ -423,6 +426,34 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
   c.transcript.push_back(inbound_entry(msg, now, step_error));
   d.replies = std::move(step.replies);
   d.session = std::move(step.session);
+  return Status::ok();
+}
+
+Status Pipeline::raise_to_urgent(const std::string& ref, const InboundMessage& msg, int64_t now,
+                                 Draft& d) {
+  // An emergency written about an open ticket makes it urgent: it moves up the queues, and its
+  // SLA deadlines still pending are brought forward to an urgent ticket's.
+  auto f = store_.ticket_fields(ref, {"priority", "district", "status", "created_at"});
+  if (!f.ok()) return f.status();
+  auto& t = f.value();
+  if (t.empty() || t["priority"] == "urgent" || t["status"] == "closed") return Status::ok();
+  const int64_t created = std::atoll(t["created_at"].c_str());
+  TicketChange& ch = d.commit.change;
+  ch.set = {"priority", "urgent"};
+  ch.score = created;
+  for (const auto& scope : ticket_scopes(t["district"])) {
+    ch.index_remove.push_back(keys::ticket_index(scope, "priority", t["priority"]));
+    ch.index_add.push_back(keys::ticket_index(scope, "priority", "urgent"));
+  }
+  ch.sla_tighten = initial_deadlines(options_.sla, ref, "urgent", created);
+  ch.history = json_text({{"at", now},
+                          {"by", "citizen"},
+                          {"role", "citizen"},
+                          {"action", "priority"},
+                          {"platform", msg.platform},
+                          {"from", t["priority"]},
+                          {"to", "urgent"},
+                          {"reason", "the citizen wrote of an emergency"}});
   return Status::ok();
 }
 

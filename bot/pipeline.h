@@ -95,6 +95,8 @@ class Pipeline {
                               const dialogs::Session& session, int64_t now, Draft& d);
   // Intake limit and cross-platform linking, before a ticket is created. Returns true when
   // the draft was turned into a refusal or a link (no new ticket).
+  // Makes the open ticket `ref` urgent in this message's commit (an emergency written about it).
+  Status raise_to_urgent(const std::string& ref, const InboundMessage& msg, int64_t now, Draft& d);
   Result<bool> intake_check(const InboundMessage& msg, const nlohmann::json& data,
                             dialogs::Session& session, int64_t now, Draft& d);
   std::string text(const std::string& key, const std::string& lang) const;

@@ -296,6 +296,47 @@ TEST_CASE("the citizen's answer to the satisfaction question closes or reopens t
   CHECK(w.ticket(third)["status"] == "resolved");
 }
 
+TEST_CASE("an emergency written about an open ticket makes it urgent: queues and SLA deadlines",
+          "[tickets][redis][sla]") {
+  const bool cached = GENERATE(false, true);
+  INFO("session cache: " << (cached ? "on" : "off"));
+  World w({}, cached);
+  std::string ref = w.file("telegram", "c6", "1", "बरेली", "9876500006");
+  REQUIRE(w.ticket(ref)["priority"] == "normal");
+  const std::string resolve_before = w.f.run({"ZSCORE", keys::sla_due(), "resolve:" + ref}).str;
+  REQUIRE_FALSE(resolve_before.empty());
+
+  auto said = w.say("telegram", "c6", "वो लोग फिर आ गए, मार रहे हैं");
+  REQUIRE(said.ok());
+  REQUIRE_FALSE(said->replies.empty());
+  CHECK(said->replies.front().text.find("112") != std::string::npos);
+  CHECK(w.ticket(ref)["priority"] == "urgent");
+  for (const std::string scope : {"district:bareilly", "range"}) {
+    CHECK_FALSE(w.f.run({"ZSCORE", keys::ticket_index(scope, "priority", "urgent"), ref}).is_nil());
+    CHECK(w.f.run({"ZSCORE", keys::ticket_index(scope, "priority", "normal"), ref}).is_nil());
+  }
+  const std::string resolve_after = w.f.run({"ZSCORE", keys::sla_due(), "resolve:" + ref}).str;
+  CHECK(std::stoll(resolve_after) < std::stoll(resolve_before));
+  bool recorded = false;
+  for (const auto& e : w.f.run({"XRANGE", keys::ticket_history(ref), "-", "+"}).elements) {
+    json h = json::parse(e.elements[1].elements[1].str);
+    recorded |= h["action"] == "priority" && h["to"] == "urgent";
+  }
+  CHECK(recorded);
+
+  // A second emergency changes nothing more.
+  REQUIRE(w.say("telegram", "c6", "बचाओ").ok());
+  CHECK(w.f.run({"ZSCORE", keys::sla_due(), "resolve:" + ref}).str == resolve_after);
+
+  // A deadline no longer pending (staff already answered) is not brought back.
+  std::string answered = w.file("telegram", "c7", "1", "बरेली", "9876500007");
+  w.f.run({"ZREM", keys::sla_due(), "first:" + answered});
+  REQUIRE(w.say("telegram", "c7", "बचाओ").ok());
+  CHECK(w.ticket(answered)["priority"] == "urgent");
+  CHECK(w.f.run({"ZSCORE", keys::sla_due(), "first:" + answered}).is_nil());
+  CHECK_FALSE(w.f.run({"ZSCORE", keys::sla_due(), "resolve:" + answered}).is_nil());
+}
+
 TEST_CASE("once a new complaint is begun, a typed answer is not taken for the old ticket's "
           "satisfaction",
           "[tickets][redis][feedback]") {

@@ -59,6 +59,16 @@ struct OutboxHarness {
     return n.value();
   }
 
+  // The texts the fake platform received for `chat`, in the order they arrived.
+  std::vector<std::string> texts_to(int64_t chat) {
+    std::vector<std::string> out;
+    for (const auto& r : fake.requests()) {
+      json body = json::parse(r.body);
+      if (body["chat_id"] == chat) out.push_back(body["text"]);
+    }
+    return out;
+  }
+
   std::vector<json> dead_letters() {
     std::vector<json> out;
     for (const auto& e : f.run({"XRANGE", keys::dead_letters(), "-", "+"}).elements) {
@@ -317,12 +327,7 @@ TEST_CASE("replies over a platform's send rate wait for the next second, keeping
   h.turn();
   h.turn();
   CHECK(h.fake.request_count() == 4);
-  std::vector<std::string> to_601;
-  for (const auto& r : h.fake.requests()) {
-    json body = json::parse(r.body);
-    if (body["chat_id"] == 601) to_601.push_back(body["text"]);
-  }
-  CHECK(to_601 == std::vector<std::string>{"एक", "चार"});
+  CHECK(h.texts_to(601) == std::vector<std::string>{"एक", "चार"});
   // Waiting for the rate is not a failed attempt.
   CHECK(h.dead_letters().empty());
   CHECK(h.f.run({"XLEN", keys::outbox()}).integer == 0);
@@ -346,18 +351,21 @@ TEST_CASE("a reply queued after one held back for the send rate waits behind it,
     h.turn();
     h.now += 1100;
   }
-  std::vector<std::string> to_701;
-  for (const auto& r : h.fake.requests()) {
-    json body = json::parse(r.body);
-    if (body["chat_id"] == 701) to_701.push_back(body["text"]);
-  }
-  CHECK(to_701 == std::vector<std::string>{"पहला", "दूसरा"});
+  CHECK(h.texts_to(701) == std::vector<std::string>{"पहला", "दूसरा"});
   CHECK(h.dead_letters().empty());
   CHECK(h.f.run({"XLEN", keys::outbox()}).integer == 0);
   CHECK(h.f.run({"ZCARD", keys::outbox_delayed()}).integer == 0);
 }
 
 namespace {
+
+// A Telegram handler for a fake transport: its api_base is never dialled.
+std::shared_ptr<Handler> telegram_handler(const std::string& api_base = "http://127.0.0.1:9") {
+  auto handler =
+      make_handler("telegram", json{{"token", "T"}, {"secret_token", ""}, {"api_base", api_base}});
+  REQUIRE(handler.ok());
+  return handler.value();
+}
 
 // A platform that answers each call after a random pause of up to 4 ms, recording the order in
 // which calls arrived, as a real API does when two workers send to it at once.
@@ -381,12 +389,10 @@ TEST_CASE("with several workers, each conversation's replies still arrive in the
           "[outbox][redis][concurrency]") {
   RedisFixture f;
   SlowTransport transport;
-  auto handler = make_handler(
-      "telegram", json{{"token", "T"}, {"secret_token", ""}, {"api_base", "http://127.0.0.1:9"}});
-  REQUIRE(handler.ok());
+  auto handler = telegram_handler();
   OutboxOptions o;
   o.block_ms = 10;
-  OutboxSender sender(*f.redis, {{"telegram", handler.value()}}, transport, o,
+  OutboxSender sender(*f.redis, {{"telegram", handler}}, transport, o,
                       [] { return int64_t{1795000000000}; });
   REQUIRE(sender.ensure_group().is_ok());
   // Three conversations, 40 replies each, interleaved, queued while the workers run.
@@ -487,15 +493,13 @@ TEST_CASE("entries waiting in a long batch are not taken over by another process
   // reclaim_idle_ms: meanwhile another process's worker looks for stale entries to take over.
   RedisFixture f;
   SluggishTransport transport;
-  auto handler = make_handler(
-      "telegram", json{{"token", "T"}, {"secret_token", ""}, {"api_base", "http://127.0.0.1:9"}});
-  REQUIRE(handler.ok());
+  auto handler = telegram_handler();
   OutboxOptions o;
   o.block_ms = 10;
   o.reclaim_idle_ms = 400;
-  OutboxSender first(*f.redis, {{"telegram", handler.value()}}, transport, o, system_now_ms);
+  OutboxSender first(*f.redis, {{"telegram", handler}}, transport, o, system_now_ms);
   Redis other_redis(f.redis->endpoint());
-  OutboxSender second(other_redis, {{"telegram", handler.value()}}, transport, o, system_now_ms);
+  OutboxSender second(other_redis, {{"telegram", handler}}, transport, o, system_now_ms);
   REQUIRE(first.ensure_group().is_ok());
   for (int i = 0; i < 6; ++i) enqueue_text(f, "telegram", "901", std::to_string(i));
 
@@ -524,10 +528,8 @@ TEST_CASE("a platform that does not answer is paused, and the other platforms' r
           "[outbox][redis][pause]") {
   RedisFixture f;
   HalfDownTransport transport;
-  auto telegram = make_handler(
-      "telegram", json{{"token", "T"}, {"secret_token", ""}, {"api_base", "http://tg.test"}});
+  auto telegram = telegram_handler("http://tg.test");
   auto messenger = down_messenger();
-  REQUIRE(telegram.ok());
   REQUIRE(messenger.ok());
   OutboxOptions o;
   o.block_ms = 10;
@@ -535,7 +537,7 @@ TEST_CASE("a platform that does not answer is paused, and the other platforms' r
   int64_t now = 1795000000000;
   const int64_t start = now;
   OutboxSender sender(*f.redis,
-                      {{"telegram", telegram.value()}, {"messenger", messenger.value()}},
+                      {{"telegram", telegram}, {"messenger", messenger.value()}},
                       transport, o, [&now] { return now; });
   REQUIRE(sender.ensure_group().is_ok());
   auto enqueue = [&f](const std::string& platform, const std::string& chat,

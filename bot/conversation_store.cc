@@ -50,6 +50,13 @@ return {seen, s[1], s[2], s[3], s[4], status, s[5]}
 // dedupe key is taken with SET NX after them, before any other write, so nothing is written
 // unless all pass; a message seen before whose session has changed since gets 'CONFLICT', and
 // the fresh read that follows finds it seen.
+// KEYS: 1 dedupe key, 2 capped stream. ARGV: 1 dedupe TTL ms, 2 field, 3 record.
+const RedisScript kRecordOnceScript(R"lua(
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 'DUP' end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', '100000', '*', ARGV[2], ARGV[3])
+return 'OK'
+)lua");
+
 const RedisScript kCommitScript(R"lua(
 local current = redis.call('HMGET', KEYS[1], 'v', 't')
 local v = tonumber(current[1] or '0')
@@ -401,6 +408,17 @@ Result<ConversationStore::CommitResult> ConversationStore::commit(const Conversa
     result.ticket_ref = r->str.substr(3);
   }
   return result;
+}
+
+Result<bool> ConversationStore::record_once(const std::string& platform,
+                                            const std::string& message_id,
+                                            const std::string& stream, const std::string& field,
+                                            const std::string& record) {
+  auto r = redis_.eval(kRecordOnceScript, {keys::seen(platform, message_id), stream},
+                       {std::to_string(limits_.dedupe_ttl_ms), field, record});
+  if (!r.ok()) return r.status();
+  if (r->is_error()) return Status::unavailable("Redis: " + r->str);
+  return r->str != "DUP";
 }
 
 }  // namespace nivaran

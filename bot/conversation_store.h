@@ -153,6 +153,13 @@ class ConversationStore {
   // Applies the commit atomically, or nothing at all.
   Result<CommitResult> commit(const ConversationCommit& c);
 
+  // Appends `record` as field `field` of an entry of the capped stream `stream` unless the
+  // platform's message `message_id` was recorded before (the same dedupe key as a commit):
+  // false for a redelivery. For what a platform reports besides messages (delivery receipts).
+  Result<bool> record_once(const std::string& platform, const std::string& message_id,
+                           const std::string& stream, const std::string& field,
+                           const std::string& record);
+
  private:
   Redis& redis_;
   StoreLimits limits_;

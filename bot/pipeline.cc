@@ -125,16 +125,15 @@ Result<Processed> Pipeline::record_receipt(const InboundMessage& msg) {
   const int64_t now = clock_();
   json record = {{"platform", msg.platform}, {"chat_id", msg.chat_id}, {"sent_id", msg.button},
                  {"state", msg.text},        {"at", now}};
-  std::vector<std::string> cmd;
-  if (msg.text == "failed") {
-    record["reason"] = "the platform reported that it could not deliver the message";
-    cmd = {"XADD", keys::dead_letters(), "MAXLEN", "~", "100000", "*", "m", json_text(record)};
-  } else {
-    cmd = {"XADD", keys::receipts(), "MAXLEN", "~", "100000", "*", "r", json_text(record)};
-  }
-  auto r = store_.redis().command(cmd);
-  if (!r.ok()) return r.status();
-  if (r->is_error()) return Status::unavailable("Redis: " + r->str);
+  const bool failed = msg.text == "failed";
+  if (failed) record["reason"] = "the platform reported that it could not deliver the message";
+  // Once per receipt: a webhook redelivered (because another event in it got a 503) must not
+  // show staff the same failure twice.
+  auto recorded = store_.record_once(msg.platform, msg.message_id,
+                                     failed ? keys::dead_letters() : keys::receipts(),
+                                     failed ? "m" : "r", json_text(record));
+  if (!recorded.ok()) return recorded.status();
+  if (!recorded.value()) return duplicate();
   return Processed{};
 }
 

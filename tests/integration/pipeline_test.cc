@@ -350,6 +350,34 @@ TEST_CASE("a citizen can ask the status of their own ticket but not of someone e
   CHECK(other->replies.front().text.find("दर्ज हो गई है") == std::string::npos);
 }
 
+TEST_CASE("a delivery receipt redelivered is recorded once", "[pipeline][redis]") {
+  RedisFixture f;
+  int64_t now = 1795000000000;
+  Harness h(*f.redis, &now);
+  InboundMessage failed;
+  failed.platform = "whatsapp";
+  failed.kind = "receipt";
+  failed.user_id = failed.chat_id = "919876543210";
+  failed.button = "wamid.OUT1";
+  failed.text = "failed";
+  failed.message_id = "wamid.OUT1:failed";
+  InboundMessage read = failed;
+  read.text = "read";
+  read.message_id = "wamid.OUT2:read";
+  for (int i = 0; i < 2; ++i) {  // the webhook comes again, e.g. after a 503 for another event
+    auto a = h.pipeline.process(failed);
+    auto b = h.pipeline.process(read);
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    CHECK(a->duplicate == (i == 1));
+    CHECK(b->duplicate == (i == 1));
+  }
+  auto dead = f.run({"XRANGE", keys::dead_letters(), "-", "+"});
+  REQUIRE(dead.elements.size() == 1);
+  CHECK(json::parse(dead.elements[0].elements[1].elements[1].str)["sent_id"] == "wamid.OUT1");
+  CHECK(f.run({"XLEN", keys::receipts()}).integer == 1);
+}
+
 TEST_CASE("a dialog step that throws is committed with an apology instead of blocking the chat",
           "[pipeline][redis][fault]") {
   RedisFixture f;

@@ -36,14 +36,6 @@ Processed duplicate() {
   return p;
 }
 
-// A string the dialog engine put in an effect's data, or "" when it is absent, null (the engine
-// writes null for a slot the citizen left empty, e.g. a district outside the range) or not a
-// string. nlohmann's value() would throw on null.
-std::string text_of(const json& data, const char* key) {
-  auto it = data.find(key);
-  return it != data.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 std::string as_field(const json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_null()) return "";
@@ -360,7 +352,7 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
         step.replies = d.replies;
         continue;
       }
-      const std::string district = text_of(effect.data, "district");
+      const std::string district = string_field(effect.data, "district");
       auto prefix = options_.ticket_prefixes.find(district);
       bool in_range = prefix != options_.ticket_prefixes.end();
       c.new_ticket = new_ticket_placeholder();
@@ -400,12 +392,12 @@ Status Pipeline::draft_step(const InboundMessage& msg, const LoadedSession& load
       step.session.open_ticket = c.new_ticket;
       for (auto& r : step.replies) replace_all(r.text, "{ticket_ref}", c.new_ticket);
     } else if (effect.type == "attach_to_ticket") {
-      c.attach_ticket_ref = text_of(effect.data, "ticket");
-      if (text_of(effect.data, "priority") == "urgent") {
+      c.attach_ticket_ref = string_field(effect.data, "ticket");
+      if (string_field(effect.data, "priority") == "urgent") {
         if (Status st = raise_to_urgent(c.attach_ticket_ref, msg, now, d); !st.is_ok()) return st;
       }
     } else if (effect.type == "ticket_status") {
-      auto status = store_.ticket_status_for(text_of(effect.data, "ticket"), msg.platform,
+      auto status = store_.ticket_status_for(string_field(effect.data, "ticket"), msg.platform,
                                              msg.user_id, msg.text);
       if (!status.ok()) return status.status();
       std::string key = status->empty() ? "ticket_not_found" : "ticket_status_" + status.value();
@@ -458,7 +450,7 @@ Status Pipeline::raise_to_urgent(const std::string& ref, const InboundMessage& m
 
 Result<bool> Pipeline::intake_check(const InboundMessage& msg, const json& data,
                                     dialogs::Session& session, int64_t now, Draft& d) {
-  const std::string mobile = text_of(data, "mobile");
+  const std::string mobile = string_field(data, "mobile");
   auto emergency = data.find("emergency");
   const bool urgent = emergency != data.end() && emergency->is_boolean() && emergency->get<bool>();
   if (mobile.empty() || urgent) return false;
@@ -471,7 +463,7 @@ Result<bool> Pipeline::intake_check(const InboundMessage& msg, const json& data,
   const std::string lang = session.lang;
 
   // The same complaint, made on another platform a little earlier: add to it.
-  const std::string category = text_of(data, "category");
+  const std::string category = string_field(data, "category");
   auto fields =
       store_.tickets_fields(earlier->recent, {"platform", "category", "status", "transcript"});
   if (!fields.ok()) return fields.status();
@@ -490,7 +482,7 @@ Result<bool> Pipeline::intake_check(const InboundMessage& msg, const json& data,
                                   {"action", "linked"},
                                   {"platform", msg.platform},
                                   {"episode", session.episode},
-                                  {"description", text_of(data, "description")},
+                                  {"description", string_field(data, "description")},
                                   {"attachments", data.contains("attachments")
                                                       ? data["attachments"]
                                                       : json::array()}});

@@ -8,6 +8,11 @@ std::string json_text(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+std::string string_field(const json& object, const std::string& key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 void to_json(json& j, const Attachment& a) {
   j = json{{"kind", a.kind}, {"ref", a.ref}};
   if (!a.mime.empty()) j["mime"] = a.mime;

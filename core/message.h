@@ -81,6 +81,10 @@ struct OutboundMessage {
 // Compact JSON text of `j`; invalid UTF-8 in strings (citizens' text) is replaced, never thrown.
 std::string json_text(const nlohmann::json& j);
 
+// The string at `key` of a JSON object, or "" when it is absent, null or not a string (where
+// nlohmann's value() would throw).
+std::string string_field(const nlohmann::json& object, const std::string& key);
+
 void to_json(nlohmann::json& j, const Attachment& a);
 void from_json(const nlohmann::json& j, Attachment& a);
 void to_json(nlohmann::json& j, const InboundMessage& m);

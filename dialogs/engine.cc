@@ -174,11 +174,6 @@ bool slot_empty(const json& slots, const std::string& name) {
   return it == slots.end() || it->is_null() || (it->is_string() && it->get<std::string>().empty());
 }
 
-std::string slot_string(const json& slots, const std::string& name) {
-  auto it = slots.find(name);
-  return it != slots.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
 class Turn {
  public:
   Turn(const Flow& flow, const ReferenceData& ref, const Session& session, const StepContext& ctx)
@@ -444,7 +439,7 @@ bool Turn::extract_story(const Utterance& u, const InboundMessage& m) {
   };
   std::vector<std::pair<std::string, std::string>> stations;  // (district, station)
   if (const District* d = slots.contains("district")
-                              ? ref_.find_district(slot_string(slots, "district"))
+                              ? ref_.find_district(string_field(slots, "district"))
                               : nullptr) {
     NameMatch pm = match_police_station(u, *d, /*exact_only=*/true);
     if (pm.exact)
@@ -563,7 +558,7 @@ void Turn::emergency_reply(const Utterance& u) {
   std::string text = msg("emergency");
   std::vector<std::string> cats;
   if (!slot_empty(s().slots, "category"))
-    cats.push_back(slot_string(s().slots, "category"));
+    cats.push_back(string_field(s().slots, "category"));
   else
     cats = guess_categories(u, ref_);
   for (const auto& code : cats) {
@@ -645,7 +640,7 @@ Menu Turn::menu_for(const Node& n) {
     menu.add("dist:other", msg("other_district"), names_of("other_district"));
   } else if (n.input == "police_station") {
     // A WhatsApp list holds 10 rows: a longer station list is typed by name, not chosen.
-    const District* d = ref_.find_district(slot_string(s().slots, "district"));
+    const District* d = ref_.find_district(string_field(s().slots, "district"));
     if (d && d->police_stations.size() < kMaxMenuRows) {
       for (const auto& p : d->police_stations)
         menu.add("ps:" + p.code, text_in(p.name, lang()), p.keys);
@@ -673,7 +668,7 @@ Menu Turn::edit_menu(const Node& confirm) {
 
 Menu Turn::candidate_menu() {
   Menu menu;
-  const std::string district = slot_string(s().slots, "district");
+  const std::string district = string_field(s().slots, "district");
   for (const auto& id : s().candidates) {
     std::string code = id.substr(id.find(':') + 1);
     if (id.rfind("cat:", 0) == 0) {
@@ -692,7 +687,7 @@ Menu Turn::candidate_menu() {
 
 std::string Turn::display(const std::string& slot) {
   const json& slots = s().slots;
-  const std::string v = slot_string(slots, slot);
+  const std::string v = string_field(slots, slot);
   if (slot == "category") {
     const Category* c = ref_.find_category(v);
     return c ? text_in(c->name, lang()) : v;
@@ -702,7 +697,7 @@ std::string Turn::display(const std::string& slot) {
     return d ? text_in(d->name, lang()) : msg("outside_range_value");
   }
   if (slot == "police_station") {
-    const PoliceStation* p = ref_.find_police_station(slot_string(slots, "district"), v);
+    const PoliceStation* p = ref_.find_police_station(string_field(slots, "district"), v);
     return p ? text_in(p->name, lang()) : msg("unknown_value");
   }
   if (slot == "attachments") {
@@ -788,8 +783,8 @@ void Turn::enter(std::string id, bool skip_answered) {
     s().candidates.clear();
     Vars vars;
     if (n->type == "end") {
-      const District* d = ref_.find_district(slot_string(s().slots, "district"));
-      const Category* c = ref_.find_category(slot_string(s().slots, "category"));
+      const District* d = ref_.find_district(string_field(s().slots, "district"));
+      const Category* c = ref_.find_category(string_field(s().slots, "category"));
       std::string desk = msg("range_desk");
       if (d && c && d->cells.count(c->cell)) desk = text_in(d->cells.at(c->cell), lang());
       vars["desk"] = desk;
@@ -833,7 +828,7 @@ void Turn::fail(const Node& n) {
   }
   Vars vars;
   if (n.input == "police_station") {
-    const District* d = ref_.find_district(slot_string(s().slots, "district"));
+    const District* d = ref_.find_district(string_field(s().slots, "district"));
     vars["example"] =
         d && !d->police_stations.empty() ? text_in(d->police_stations.front().name, lang()) : "";
   }
@@ -948,7 +943,7 @@ bool Turn::answer_input(const Node& n, const Utterance& u, const InboundMessage&
       accept(n, "");
       return true;
     }
-    const District* d = ref_.find_district(slot_string(s().slots, "district"));
+    const District* d = ref_.find_district(string_field(s().slots, "district"));
     if (!d) {
       accept(n, "");
       return true;
@@ -1110,20 +1105,20 @@ void Turn::answer_confirm(const Node& n, const Utterance& u) {
 
 void Turn::create_ticket() {
   const json& slots = s().slots;
-  const Category* c = ref_.find_category(slot_string(slots, "category"));
-  const std::string district = slot_string(slots, "district");
+  const Category* c = ref_.find_category(string_field(slots, "category"));
+  const std::string district = string_field(slots, "district");
   const bool emergency = slots.value("emergency", false);
   json data;
   data["category"] = c ? c->code : "other";
   data["district"] = district.empty() ? json(nullptr) : json(district);
-  const std::string ps = slot_string(slots, "police_station");
+  const std::string ps = string_field(slots, "police_station");
   data["police_station"] = ps.empty() ? json(nullptr) : json(ps);
   for (const char* key : {"place", "incident_time"})
     data[key] = slot_empty(slots, key) ? json(nullptr) : slots[key];
-  data["description"] = slot_string(slots, "description");
+  data["description"] = string_field(slots, "description");
   data["attachments"] = slots.contains("attachments") ? slots["attachments"] : json::array();
-  data["name"] = slot_string(slots, "name");
-  data["mobile"] = slot_string(slots, "mobile");
+  data["name"] = string_field(slots, "name");
+  data["mobile"] = string_field(slots, "mobile");
   data["consent"] = slots.value("consent", false);
   data["emergency"] = emergency;
   data["priority"] = emergency ? "urgent" : (c ? c->priority : "normal");

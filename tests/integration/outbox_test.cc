@@ -190,6 +190,24 @@ TEST_CASE("a long reply whose second part failed is retried from that part, not 
   CHECK(h.f.run({"ZCARD", keys::outbox_delayed()}).integer == 0);
 }
 
+TEST_CASE("a batch of entries sent, retried and given up is finished whole: acknowledged, "
+          "deleted and unmarked", "[outbox][redis]") {
+  OutboxHarness h;
+  h.fake.program("sendMessage", 429,
+                 R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 5","parameters":{"retry_after":5}})");
+  h.fake.program("sendMessage", 403,
+                 R"({"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"})");
+  for (int chat = 600; chat < 620; ++chat) h.enqueue(std::to_string(chat), {"उत्तर"});
+  CHECK(h.turn() == 20);
+  CHECK(h.fake.request_count() == 20);
+  // One command each acknowledged, deleted and unmarked the twenty: nothing is left behind.
+  CHECK(h.f.run({"XLEN", keys::outbox()}).integer == 0);
+  CHECK(h.f.run({"XPENDING", keys::outbox(), keys::kOutboxGroup}).elements[0].integer == 0);
+  CHECK(h.f.run({"HLEN", keys::outbox_progress()}).integer == 0);
+  CHECK(h.f.run({"ZCARD", keys::outbox_delayed()}).integer == 1);  // the 429, for later
+  CHECK(h.dead_letters().size() == 1);                              // the 403
+}
+
 TEST_CASE("429 with retry_after is retried after the delay and not before", "[outbox][redis]") {
   OutboxHarness h;
   h.fake.program("sendMessage", 429,

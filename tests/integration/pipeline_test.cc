@@ -674,3 +674,70 @@ TEST_CASE("a complaint from outside the range is filed into the triage queue", "
   CHECK(f.run({"HGET", keys::ticket(ref), "district"}).str == "");
   CHECK(f.run({"ZSCORE", keys::district_tickets("triage"), ref}).type == RedisValue::Type::kString);
 }
+
+TEST_CASE("session and draft transcript TTLs are set when new, and again only once 1/64 of them "
+          "has passed", "[pipeline][redis]") {
+  RedisFixture f;
+  int64_t now = 1795000000000;
+  Harness h(*f.redis, &now, GENERATE(false, true));
+  const StoreLimits limits;
+  const std::string session = keys::session("telegram", "3001");
+  auto field = [&](const char* name) { return f.run({"HGET", session, name}).str; };
+  auto pttl = [&](const std::string& key) { return f.run({"PTTL", key}).integer; };
+  int step = 0;
+  auto say_next = [&] {  // what is said does not matter here, only that it is committed
+    REQUIRE(h.say("3001", kConversation[step], "t" + std::to_string(step)).ok());
+    ++step;
+  };
+
+  say_next();
+  const std::string xt = field("xt");
+  const std::string log = xt.substr(0, xt.rfind(' '));
+  REQUIRE(log.rfind(keys::transcript(""), 0) == 0);
+  CHECK(xt == log + " " + std::to_string(now));
+  CHECK(field("x") == std::to_string(now));
+  CHECK(pttl(session) > limits.session_ttl_ms - 60000);
+  CHECK(pttl(log) > limits.draft_transcript_ttl_ms - 60000);
+
+  // Shortened by hand: a message soon after does not set them again ...
+  f.run({"PEXPIRE", session, "100000"});
+  f.run({"PEXPIRE", log, "100000"});
+  now += limits.session_ttl_ms / 64 - 1;
+  say_next();
+  CHECK(pttl(session) <= 100000);
+  CHECK(pttl(log) <= 100000);
+  CHECK(field("x") == "1795000000000");
+
+  // ... one 1/64 of the TTL after they were set does.
+  now += 1;
+  say_next();
+  CHECK(pttl(session) > limits.session_ttl_ms - 60000);
+  CHECK(pttl(log) > limits.draft_transcript_ttl_ms - 60000);
+  CHECK(field("x") == std::to_string(now));
+  CHECK(field("xt") == log + " " + std::to_string(now));
+
+  // A time in the future (another process's clock ahead of this one's) sets them again too.
+  f.run({"PEXPIRE", session, "100000"});
+  f.run({"PEXPIRE", log, "100000"});
+  f.run({"HSET", session, "x", std::to_string(now + 86400000), "xt",
+         log + " " + std::to_string(now + 86400000)});
+  now += 1000;
+  say_next();
+  CHECK(pttl(session) > limits.session_ttl_ms - 60000);
+  CHECK(pttl(log) > limits.draft_transcript_ttl_ms - 60000);
+
+  // Filing a ticket makes the episode's transcript persistent, and says so beside the session.
+  const std::string other = keys::session("telegram", "3002");
+  std::string ref;
+  for (size_t i = 0; i < kConversation.size(); ++i) {
+    now += 1000;
+    auto r = h.say("3002", kConversation[i], "p" + std::to_string(i));
+    REQUIRE(r.ok());
+    if (!r->ticket_ref.empty()) ref = r->ticket_ref;
+  }
+  REQUIRE_FALSE(ref.empty());
+  const std::string filed = keys::transcript(f.run({"HGET", keys::ticket(ref), "transcript"}).str);
+  CHECK(pttl(filed) == -1);
+  CHECK(f.run({"HGET", other, "xt"}).str == filed + " p");
+  CHECK(pttl(other) > limits.session_ttl_ms - 60000);
+}

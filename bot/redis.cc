@@ -1,5 +1,6 @@
 #include "bot/redis.h"
 
+#include <charconv>
 #include <functional>
 #include <initializer_list>
 
@@ -61,25 +62,31 @@ std::string hex_sha1(const std::string& s) {
   return std::string(out, 2 * SHA_DIGEST_LENGTH);
 }
 
-// Queues one command made of `parts` laid end to end, without copying the strings (hiredis
-// formats them straight into its output buffer).
 // Appends one command made of the strings (std::string or std::string_view) of `parts`, in
-// order, without copying them.
+// order. The command is written in Redis's protocol into a buffer each thread keeps, so a large
+// command (a commit is several KB) costs no allocation of its own before hiredis takes it.
 template <typename... Lists>
 void append(redisContext* ctx, const Lists&... parts) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  const size_t n = (parts.size() + ...);
-  argv.reserve(n);
-  lens.reserve(n);
+  thread_local std::string buf;
+  buf.clear();
+  auto add_count = [](std::string& out, char kind, size_t n) {
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
+    out += kind;
+    out.append(digits, end);
+    out += "\r\n";
+  };
+  add_count(buf, '*', (parts.size() + ...));
   auto add = [&](const auto& list) {
     for (const auto& a : list) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
+      add_count(buf, '$', a.size());
+      buf.append(a.data(), a.size());
+      buf += "\r\n";
     }
   };
   (add(parts), ...);
-  redisAppendCommandArgv(ctx, static_cast<int>(n), argv.data(), lens.data());
+  redisAppendFormattedCommand(ctx, buf.data(), buf.size());
+  if (buf.capacity() > (1u << 20)) std::string().swap(buf);  // keep no huge buffer for good
 }
 
 }  // namespace

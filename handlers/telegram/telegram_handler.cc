@@ -13,6 +13,7 @@
 #include <string_view>
 #include <utility>
 
+#include "core/json_write.h"
 #include "handlers/common/json_fields.h"
 #include "handlers/common/signing.h"
 #include "handlers/common/text.h"
@@ -149,42 +150,58 @@ bool is_ascii_callback_data(const std::string& id) {
   return true;
 }
 
-// inline_keyboard rows for the options whose id is valid callback_data; null when none is.
-json inline_keyboard(const std::vector<ReplyOption>& options) {
-  json buttons = json::array();
+// The inline_keyboard rows, as JSON text, for the options whose id is valid callback_data;
+// empty when none is. Written as text (the outbox renders every reply it sends): the same text
+// nlohmann's dump() gives for the same rows.
+std::string inline_keyboard_text(const std::vector<ReplyOption>& options) {
+  std::vector<std::pair<const std::string*, std::string>> buttons;  // callback_data, text
   for (size_t i = 0; i < options.size(); ++i) {
     const ReplyOption& o = options[i];
     if (!is_ascii_callback_data(o.id)) continue;  // still offered as numbered text
-    std::string label = o.title.empty() ? std::to_string(i + 1) : o.title;
-    buttons.push_back({{"text", label}, {"callback_data", o.id}});
+    buttons.emplace_back(&o.id, o.title.empty() ? std::to_string(i + 1) : o.title);
   }
-  if (buttons.empty()) return nullptr;
+  if (buttons.empty()) return "";
   size_t per_row = buttons.size() > kMaxOneColumnRows ? 2 : 1;
-  json rows = json::array();
+  std::string out = "[";
   for (size_t i = 0; i < buttons.size(); i += per_row) {
-    json row = json::array();
-    for (size_t k = i; k < i + per_row && k < buttons.size(); ++k) row.push_back(buttons[k]);
-    rows.push_back(std::move(row));
+    if (i > 0) out += ',';
+    out += '[';
+    for (size_t k = i; k < i + per_row && k < buttons.size(); ++k) {
+      if (k > i) out += ',';
+      out += R"({"callback_data":)";
+      append_json_string(out, *buttons[k].first);
+      out += R"(,"text":)";
+      append_json_string(out, buttons[k].second);
+      out += '}';
+    }
+    out += ']';
   }
-  return rows;
+  out += ']';
+  return out;
 }
 
-// chat_id as Telegram wants it: a number when it is one, else the string (e.g. "@channel").
-json chat_id_value(const std::string& chat_id) {
+// chat_id as Telegram wants it, as JSON text: a number when it is one, else the string (e.g.
+// "@channel").
+void append_chat_id(std::string& out, const std::string& chat_id) {
   int64_t n = 0;
   auto [end, ec] = std::from_chars(chat_id.data(), chat_id.data() + chat_id.size(), n);
-  if (ec == std::errc() && end == chat_id.data() + chat_id.size() && !chat_id.empty()) return n;
-  return chat_id;
+  if (ec == std::errc() && end == chat_id.data() + chat_id.size() && !chat_id.empty()) {
+    out += std::to_string(n);
+  } else {
+    append_json_string(out, chat_id);
+  }
 }
 
-ApiCall post_json(std::string url, const json& body) {
+ApiCall post_json_text(std::string url, std::string body) {
   ApiCall call;
   call.method = "POST";
   call.url = std::move(url);
   call.headers = {{"Content-Type", "application/json"}};
-  call.body = dump(body);
+  call.body = std::move(body);
   return call;
 }
+
+ApiCall post_json(std::string url, const json& body) { return post_json_text(std::move(url), dump(body)); }
 
 // Seconds to wait after a 429: parameters.retry_after, else the Retry-After header, else 1.
 int retry_after_s(const json& body, const std::map<std::string, std::string>& headers) {
@@ -303,13 +320,20 @@ std::vector<ApiCall> TelegramHandler::render(const OutboundMessage& msg) const {
         post_json(method_url("answerCallbackQuery"), {{"callback_query_id", msg.callback_id}}));
   }
   std::vector<std::string> chunks = split_text(numbered_text(msg.reply), kMaxTextUnits);
-  json keyboard = inline_keyboard(msg.reply.options);
+  const std::string keyboard = inline_keyboard_text(msg.reply.options);
   for (size_t i = 0; i < chunks.size(); ++i) {
-    json body = {{"chat_id", chat_id_value(msg.chat_id)}, {"text", chunks[i]}};
-    if (i + 1 == chunks.size() && !keyboard.is_null()) {
-      body["reply_markup"] = {{"inline_keyboard", keyboard}};
+    // {"chat_id":..,"reply_markup":{"inline_keyboard":..},"text":..}: keys in dump()'s order.
+    std::string body = R"({"chat_id":)";
+    append_chat_id(body, msg.chat_id);
+    if (i + 1 == chunks.size() && !keyboard.empty()) {
+      body += R"(,"reply_markup":{"inline_keyboard":)";
+      body += keyboard;
+      body += '}';
     }
-    calls.push_back(post_json(method_url("sendMessage"), body));
+    body += R"(,"text":)";
+    append_json_string(body, chunks[i]);
+    body += '}';
+    calls.push_back(post_json_text(method_url("sendMessage"), std::move(body)));
   }
   return calls;
 }

@@ -2,6 +2,7 @@
 #include "handlers/telegram/telegram_handler.h"
 
 #include <algorithm>
+#include <charconv>
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
@@ -373,6 +374,52 @@ TEST_CASE("render turns a reply into sendMessage calls") {
     REQUIRE(calls.size() == 1);
     CHECK_THAT(calls[0].url, Catch::EndsWith("/answerCallbackQuery"));
   }
+}
+
+TEST_CASE("render writes each sendMessage body as the text nlohmann's dump() gives") {
+  // The bodies are written as text, not built as trees; they must stay byte for byte what
+  // dump() gives for the same object (keys sorted, escapes, invalid UTF-8 replaced).
+  auto h = handler();
+  auto expected = [](const std::string& chat, const std::string& text, const nlohmann::json& rows) {
+    nlohmann::json body = {{"text", text}};
+    int64_t n = 0;
+    auto [end, ec] = std::from_chars(chat.data(), chat.data() + chat.size(), n);
+    if (!chat.empty() && ec == std::errc() && end == chat.data() + chat.size()) {
+      body["chat_id"] = n;
+    } else {
+      body["chat_id"] = chat;
+    }
+    if (!rows.is_null()) body["reply_markup"] = {{"inline_keyboard", rows}};
+    return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  std::vector<ReplyOption> three = {{"a", "चोरी"}, {"b\"q", ""}, {"bad id with é", "x"}, {"c", "ग\xffलत"}};
+  const std::string menu_text = "चुनें \"क्या\"\n\t\x01\xc3(";
+  for (const std::string chat : {"5123456789", "-1001234567890", "007", "@nivaran_test", "+5", "", "12ab"}) {
+    INFO("chat " << chat);
+    CHECK(h->render(reply_to(chat, menu_text))[0].body == expected(chat, menu_text, nullptr));
+    auto calls = h->render(reply_to(chat, menu_text, three));
+    REQUIRE(calls.size() == 1);
+    nlohmann::json rows = {{{{"callback_data", "a"}, {"text", "चोरी"}}},
+                           {{{"callback_data", "b\"q"}, {"text", "2"}}},
+                           {{{"callback_data", "c"}, {"text", "ग\xffलत"}}}};
+    CHECK(calls[0].body == expected(chat, body_of(calls[0])["text"].get<std::string>(), rows));
+  }
+  // Over kMaxOneColumnRows buttons: two to a row, the last row short.
+  std::vector<ReplyOption> many;
+  nlohmann::json rows = nlohmann::json::array();
+  for (int i = 1; i <= 11; ++i) {
+    many.push_back({"o" + std::to_string(i), "विकल्प " + std::to_string(i)});
+    nlohmann::json button = {{"callback_data", "o" + std::to_string(i)},
+                             {"text", "विकल्प " + std::to_string(i)}};
+    if (i % 2 == 1) {
+      rows.push_back(nlohmann::json::array({button}));
+    } else {
+      rows.back().push_back(button);
+    }
+  }
+  auto calls = h->render(reply_to("42", "menu", many));
+  REQUIRE(calls.size() == 1);
+  CHECK(calls[0].body == expected("42", body_of(calls[0])["text"].get<std::string>(), rows));
 }
 
 TEST_CASE("classify maps Bot API answers to send outcomes") {

@@ -58,7 +58,7 @@ return 'OK'
 )lua");
 
 const RedisScript kCommitScript(R"lua(
-local current = redis.call('HMGET', KEYS[1], 'v', 't', 'x', 'xt')
+local current = redis.call('HMGET', KEYS[1], 'v', 't')
 local v = tonumber(current[1] or '0')
 if v ~= tonumber(ARGV[1]) or (current[2] or '') ~= ARGV[21] then return 'CONFLICT' end
 if ARGV[16] == '1' and (redis.call('HGET', KEYS[14], 'status') or '') ~= ARGV[17] then
@@ -92,38 +92,18 @@ local function fill(text)
   parts[#parts + 1] = string.sub(text, from)
   return table.concat(parts)
 end
--- TTLs are set again only once 1/64 of them has passed since they were last set (or when that
--- time is unknown, or in the future: another process's clock): a PEXPIRE per message would be a
--- command, and an AOF entry, per message for nothing. x: when the session's TTL was set; xt: the
--- transcript key whose TTL was last set, and when ('p': persisted, its episode filed a ticket).
-local now = tonumber(ARGV[6])
-local function due(at, ttl)
-  at = tonumber(at)
-  return not at or at > now or now - at >= tonumber(ttl) / 64
+-- A TTL is set again only when it has run down by more than 1/64 (or is missing, or longer
+-- than the configured one): a PEXPIRE per message would be a write, and an AOF entry, per
+-- message for nothing. PTTL only reads. So a key expires between 63/64 and 1 x its TTL after
+-- the last message that wrote it.
+local function keep_ttl(key, ttl)
+  ttl = tonumber(ttl)
+  local left = redis.call('PTTL', key)
+  if left < 0 or left < ttl - ttl / 64 or left > ttl then redis.call('PEXPIRE', key, ttl) end
 end
+redis.call('HSET', KEYS[1], 'v', v + 1, 't', ARGV[22], 's', fill(ARGV[2]), 'ot', fill(ARGV[15]))
+keep_ttl(KEYS[1], ARGV[3])
 local n = tonumber(ARGV[12])
-local session = {'v', v + 1, 't', ARGV[22], 's', fill(ARGV[2]), 'ot', fill(ARGV[15])}
-local session_ttl = due(current[3], ARGV[3])
-if session_ttl then
-  session[#session + 1] = 'x'
-  session[#session + 1] = ARGV[6]
-end
-local transcript_ttl = nil  -- 'persist', 'expire' or nil (already right)
-if n > 0 then
-  local prev = current[4] or ''
-  if ARGV[11] == '1' then
-    if prev ~= KEYS[3] .. ' p' then transcript_ttl = 'persist' end
-  else
-    local key, at = string.match(prev, '^(.*) (%d+)$')
-    if key ~= KEYS[3] or due(at, ARGV[5]) then transcript_ttl = 'expire' end
-  end
-  if transcript_ttl then
-    session[#session + 1] = 'xt'
-    session[#session + 1] = KEYS[3] .. ' ' .. (transcript_ttl == 'persist' and 'p' or ARGV[6])
-  end
-end
-redis.call('HSET', KEYS[1], unpack(session))
-if session_ttl then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
 for i = 23, 22 + n do
   redis.call('XADD', KEYS[3], '*', 'e', fill(ARGV[i]))
 end
@@ -164,10 +144,12 @@ elseif ARGV[10] ~= '' and redis.call('EXISTS', KEYS[9]) == 1 then
     if change.audit ~= '' then redis.call('XADD', KEYS[13], '*', 'e', change.audit) end
   end
 end
-if transcript_ttl == 'persist' then
-  redis.call('PERSIST', KEYS[3])
-elseif transcript_ttl == 'expire' then
-  redis.call('PEXPIRE', KEYS[3], ARGV[5])
+if n > 0 then
+  if ARGV[11] == '1' then
+    redis.call('PERSIST', KEYS[3])  -- a no-op (nothing written) once it is persistent
+  else
+    keep_ttl(KEYS[3], ARGV[5])
+  end
 end
 if ARGV[7] ~= '' then
   redis.call('XADD', KEYS[4], '*', 'm', fill(ARGV[7]))

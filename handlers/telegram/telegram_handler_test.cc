@@ -392,12 +392,12 @@ TEST_CASE("render writes each sendMessage body as the text nlohmann's dump() giv
     if (!rows.is_null()) body["reply_markup"] = {{"inline_keyboard", rows}};
     return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   };
-  std::vector<ReplyOption> three = {{"a", "चोरी"}, {"b\"q", ""}, {"bad id with é", "x"}, {"c", "ग\xffलत"}};
+  std::vector<ReplyOption> options = {{"a", "चोरी"}, {"b\"q", ""}, {"bad id with é", "x"}, {"c", "ग\xffलत"}};
   const std::string menu_text = "चुनें \"क्या\"\n\t\x01\xc3(";
   for (const std::string chat : {"5123456789", "-1001234567890", "007", "@nivaran_test", "+5", "", "12ab"}) {
     INFO("chat " << chat);
     CHECK(h->render(reply_to(chat, menu_text))[0].body == expected(chat, menu_text, nullptr));
-    auto calls = h->render(reply_to(chat, menu_text, three));
+    auto calls = h->render(reply_to(chat, menu_text, options));
     REQUIRE(calls.size() == 1);
     nlohmann::json rows = {{{{"callback_data", "a"}, {"text", "चोरी"}}},
                            {{{"callback_data", "b\"q"}, {"text", "2"}}},
@@ -420,6 +420,12 @@ TEST_CASE("render writes each sendMessage body as the text nlohmann's dump() giv
   auto calls = h->render(reply_to("42", "menu", many));
   REQUIRE(calls.size() == 1);
   CHECK(calls[0].body == expected("42", body_of(calls[0])["text"].get<std::string>(), rows));
+  // A text split in two: the keyboard only on the last part.
+  std::string line(3000, 'a');
+  calls = h->render(reply_to("42", line + "\n" + line, {{"y", "हाँ"}}));
+  REQUIRE(calls.size() == 2);
+  CHECK(calls[0].body == expected("42", line, nullptr));
+  CHECK(calls[1].body == expected("42", line + "\n\n1. हाँ", {{{{"callback_data", "y"}, {"text", "हाँ"}}}}));
 }
 
 TEST_CASE("classify maps Bot API answers to send outcomes") {

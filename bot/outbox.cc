@@ -44,10 +44,10 @@ for i = 2, #ARGV, 3 do
   ids[#ids + 1] = id
 end
 for from = 1, #ids, 500 do
-  local chunk = {unpack(ids, from, math.min(from + 499, #ids))}
-  redis.call('XACK', KEYS[1], ARGV[1], unpack(chunk))
-  redis.call('XDEL', KEYS[1], unpack(chunk))
-  redis.call('HDEL', KEYS[2], unpack(chunk))
+  local to = math.min(from + 499, #ids)
+  redis.call('XACK', KEYS[1], ARGV[1], unpack(ids, from, to))
+  redis.call('XDEL', KEYS[1], unpack(ids, from, to))
+  redis.call('HDEL', KEYS[2], unpack(ids, from, to))
 end
 return 1
 )lua");

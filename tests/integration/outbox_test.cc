@@ -385,17 +385,25 @@ std::shared_ptr<Handler> telegram_handler(const std::string& api_base = "http://
   return handler.value();
 }
 
-// A platform that answers each call after a random pause of up to 4 ms, recording the order in
-// which calls arrived, as a real API does when two workers send to it at once.
+// A platform that answers each call after a pause of `min_us`..`max_us` (random), recording
+// the calls in the order they arrived, as a real API does when two workers send to it at once.
 struct SlowTransport : ApiTransport {
+  SlowTransport(int min_us, int max_us) : min_us(min_us), max_us(max_us) {}
   ApiResponse send(const ApiCall& call) override {
     thread_local std::mt19937 rng{std::random_device{}()};
     std::this_thread::sleep_for(
-        std::chrono::microseconds(std::uniform_int_distribution<int>(0, 4000)(rng)));
+        std::chrono::microseconds(std::uniform_int_distribution<int>(min_us, max_us)(rng)));
     std::lock_guard lock(mu);
     arrived.push_back(json::parse(call.body));
     return ApiResponse{200, R"({"ok":true,"result":{"message_id":1}})", {}};
   }
+  std::vector<std::string> texts() {
+    std::lock_guard lock(mu);
+    std::vector<std::string> out;
+    for (const auto& body : arrived) out.push_back(body["text"]);
+    return out;
+  }
+  const int min_us, max_us;
   std::mutex mu;
   std::vector<json> arrived;
 };
@@ -406,7 +414,7 @@ TEST_CASE("with several workers, each conversation's replies still arrive in the
           "committed",
           "[outbox][redis][concurrency]") {
   RedisFixture f;
-  SlowTransport transport;
+  SlowTransport transport(0, 4000);
   auto handler = telegram_handler();
   OutboxOptions o;
   o.block_ms = 10;
@@ -489,28 +497,12 @@ void enqueue_text(RedisFixture& f, const std::string& platform, const std::strin
 
 }  // namespace
 
-namespace {
-
-// A platform that takes 100 ms to answer each call.
-struct SluggishTransport : ApiTransport {
-  ApiResponse send(const ApiCall& call) override {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    std::lock_guard lock(mu);
-    texts.push_back(json::parse(call.body)["text"]);
-    return ApiResponse{200, R"({"ok":true,"result":{"message_id":1}})", {}};
-  }
-  std::mutex mu;
-  std::vector<std::string> texts;
-};
-
-}  // namespace
-
 TEST_CASE("entries waiting in a long batch are not taken over by another process and sent twice",
           "[outbox][redis][concurrency]") {
   // Six replies to one conversation take six rounds of a slow platform, 600 ms, longer than
   // reclaim_idle_ms: meanwhile another process's worker looks for stale entries to take over.
   RedisFixture f;
-  SluggishTransport transport;
+  SlowTransport transport(100000, 100000);  // 100 ms a call
   auto handler = telegram_handler();
   OutboxOptions o;
   o.block_ms = 10;
@@ -537,7 +529,7 @@ TEST_CASE("entries waiting in a long batch are not taken over by another process
   }
   busy.join();
   CHECK(taken_over == 0);
-  CHECK(transport.texts == std::vector<std::string>{"0", "1", "2", "3", "4", "5"});
+  CHECK(transport.texts() == std::vector<std::string>{"0", "1", "2", "3", "4", "5"});
   CHECK(f.run({"XRANGE", keys::dead_letters(), "-", "+"}).elements.empty());
   CHECK(f.run({"XLEN", keys::outbox()}).integer == 0);
 }

@@ -73,6 +73,7 @@ int run_serve(const std::string& config_path, const sigset_t& signals) {
   RedisEndpoint outbox_redis = c.redis;
   OutboxOptions outbox_options;
   outbox_options.max_attempts = c.outbox.max_attempts;
+  outbox_options.batch_size = c.outbox.batch_size;
   outbox_options.reclaim_idle_ms = c.outbox.reclaim_idle_ms;
   outbox_options.max_backoff_ms = c.outbox.max_backoff_ms;
   outbox_options.sends_per_second = c.outbox.sends_per_second;

@@ -155,6 +155,7 @@ Result<Config> load_config(const std::string& path) {
             3650LL * 24 * 3600);
   r.integer("sessions.cache_entries", c.sessions.cache_entries, 0, 10000000);
   r.integer("outbox.workers", c.outbox.workers, 0, 64);
+  r.integer("outbox.batch_size", c.outbox.batch_size, 1, 1000);
   r.integer("outbox.max_attempts", c.outbox.max_attempts, 1, 100);
   r.integer("outbox.reclaim_idle_ms", c.outbox.reclaim_idle_ms, 100, 3600000);
   r.integer("outbox.max_backoff_ms", c.outbox.max_backoff_ms, 10, 86400000);

@@ -46,6 +46,7 @@ struct Config {
 
   struct Outbox {
     int workers = 2;               // sender threads per process
+    int batch_size = 128;          // most entries a worker reads and sends at once
     int max_attempts = 8;          // then the message is dead-lettered
     int64_t reclaim_idle_ms = 30000;  // entries pending this long on a dead worker are taken over
     int64_t max_backoff_ms = 300000;

@@ -73,6 +73,8 @@ TEST_CASE("invalid files are refused with the field named", "[config]") {
        "intake.window_days: expected an integer from 1 to 3650"},
       {"\"port\": 6390}", "\"port\": 6390}, \"sessions\": {\"cache_entries\": -1}",
        "sessions.cache_entries: expected an integer from 0 to 10000000"},
+      {"\"port\": 6390}", "\"port\": 6390}, \"outbox\": {\"batch_size\": 0}",
+       "outbox.batch_size: expected an integer from 1 to 1000"},
       {"\"port\": 6390}", "\"port\": 6390}, \"outbox\": {\"pause_unreachable_ms\": -5}",
        "outbox.pause_unreachable_ms: expected an integer from 0 to 3600000"},
       {"\"port\": 6390}", "\"port\": 6390}, \"outbox\": {\"reclaim_idle_ms\": 5000}",

@@ -288,7 +288,8 @@ Result<int> OutboxSender::run_once(const std::string& consumer, int block_ms, bo
       if (!reclaimed.ok()) return reclaimed.status();
       batch = std::move(reclaimed.value());
     }
-    auto r = redis_.command({"XREADGROUP", "GROUP", keys::kOutboxGroup, consumer, "COUNT", "32",
+    auto r = redis_.command({"XREADGROUP", "GROUP", keys::kOutboxGroup, consumer, "COUNT",
+                             std::to_string(options_.batch_size),
                              "BLOCK", std::to_string(block_ms), "STREAMS", keys::outbox(), ">"});
     if (!r.ok()) return r.status();
     if (r->is_error()) return redis_error(r.value());

@@ -24,7 +24,8 @@ using nlohmann::json;
 namespace {
 
 struct OutboxHarness {
-  OutboxHarness(int max_attempts = 8, std::map<std::string, int64_t> rates = {}) {
+  OutboxHarness(int max_attempts = 8, std::map<std::string, int64_t> rates = {},
+                int batch_size = OutboxOptions{}.batch_size) {
     fake.start();
     auto handler = make_handler("telegram", json{{"token", "T"},
                                                  {"secret_token", ""},
@@ -33,6 +34,7 @@ struct OutboxHarness {
     transport = make_http_transport(std::chrono::milliseconds(3000));
     OutboxOptions o;
     o.max_attempts = max_attempts;
+    o.batch_size = batch_size;
     o.reclaim_idle_ms = 0;  // take over anything pending on another consumer at once
     o.block_ms = 10;
     o.sends_per_second = std::move(rates);
@@ -99,6 +101,19 @@ TEST_CASE("a queued reply is sent to the platform and leaves the outbox", "[outb
   CHECK(h.f.run({"XLEN", keys::outbox()}).integer == 0);
   CHECK(h.f.run({"XPENDING", keys::outbox(), keys::kOutboxGroup}).elements[0].integer == 0);
   CHECK(h.f.run({"HLEN", keys::outbox_progress()}).integer == 0);
+}
+
+TEST_CASE("a worker takes at most a batch of entries at a time, and the rest on its next turn",
+          "[outbox][redis]") {
+  OutboxHarness h(8, {}, /*batch_size=*/3);
+  for (int i = 0; i < 5; ++i) h.enqueue(std::to_string(600 + i), {"उत्तर " + std::to_string(i)});
+  CHECK(h.turn() == 3);
+  CHECK(h.fake.requests().size() == 3);
+  CHECK(h.f.run({"XLEN", keys::outbox()}).integer == 2);
+  CHECK(h.turn() == 2);
+  CHECK(h.fake.requests().size() == 5);
+  CHECK(h.turn() == 0);
+  for (int i = 0; i < 5; ++i) CHECK(h.texts_to(600 + i) == std::vector<std::string>{"उत्तर " + std::to_string(i)});
 }
 
 TEST_CASE("a button press is acknowledged before the reply is sent", "[outbox][redis]") {

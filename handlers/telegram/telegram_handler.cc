@@ -339,6 +339,14 @@ std::vector<ApiCall> TelegramHandler::render(const OutboundMessage& msg) const {
 }
 
 SendOutcome TelegramHandler::classify(const ApiResponse& resp) const {
+  SendOutcome out;
+  if (resp.status >= 200 && resp.status < 300) {
+    // The body is the sent message ({"ok":true,"result":{...}}): nothing in it is needed, so it
+    // is not parsed (once per reply sent).
+    out.kind = SendOutcome::Kind::kSent;
+    out.reason = std::to_string(resp.status);
+    return out;
+  }
   // Error bodies look like {"ok":false,"error_code":429,"description":"Too Many Requests: retry
   // after 35","parameters":{"retry_after":35}}; a proxy may answer anything else.
   json body = json::parse(resp.body, nullptr, false);
@@ -346,13 +354,10 @@ SendOutcome TelegramHandler::classify(const ApiResponse& resp) const {
   if (body.is_object() && body.contains("description") && body["description"].is_string()) {
     description = body["description"].get<std::string>();
   }
-  SendOutcome out;
   out.reason = resp.status == 0 ? "no response" : std::to_string(resp.status);
   if (!description.empty()) out.reason += " " + description;
 
-  if (resp.status >= 200 && resp.status < 300) {
-    out.kind = SendOutcome::Kind::kSent;
-  } else if (resp.status == 429) {
+  if (resp.status == 429) {
     out.kind = SendOutcome::Kind::kRetry;
     out.retry_after_s = retry_after_s(body, resp.headers);
   } else if (resp.status == 0 || resp.status >= 500) {

@@ -1,5 +1,7 @@
 #include "bot/metrics.h"
 
+#include <cstdio>
+
 namespace nivaran::metrics {
 
 Counters& counters() {
@@ -39,6 +41,12 @@ std::string render_prometheus() {
           c.outbox_paused);
   counter("nivaran_outbox_dead_lettered_total", "Replies that could not be delivered.",
           c.outbox_dead_lettered);
+  char lag[32];
+  std::snprintf(lag, sizeof lag, "%.3f", static_cast<double>(c.outbox_lag_ms.load()) / 1000);
+  out += std::string("# HELP nivaran_outbox_lag_seconds Age of the oldest new reply at this "
+                     "process's last read of the outbox; growing, the replies are falling behind.\n"
+                     "# TYPE nivaran_outbox_lag_seconds gauge\nnivaran_outbox_lag_seconds ") +
+         lag + "\n";
   return out;
 }
 

@@ -21,6 +21,9 @@ struct Counters {
   std::atomic<uint64_t> outbox_rate_limited{0};  // replies held for their platform's send rate
   std::atomic<uint64_t> outbox_paused{0};  // replies held while their platform did not answer
   std::atomic<uint64_t> outbox_dead_lettered{0};
+  // A gauge: how old the oldest new entry was when a worker of this process last read the
+  // outbox (0 when that read found nothing new). Growing, it says the replies are falling behind.
+  std::atomic<int64_t> outbox_lag_ms{0};
 };
 
 // The one set of counters of this process.

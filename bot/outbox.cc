@@ -293,15 +293,25 @@ Result<int> OutboxSender::run_once(const std::string& consumer, int block_ms, bo
                              "BLOCK", std::to_string(block_ms), "STREAMS", keys::outbox(), ">"});
     if (!r.ok()) return r.status();
     if (r->is_error()) return redis_error(r.value());
+    int64_t oldest_ms = -1;  // the time in the first new entry's id ("<ms>-<seq>")
     if (!r->is_nil()) {
       for (const auto& stream : r->elements) {
         if (stream.elements.size() < 2) continue;
         for (const auto& entry : stream.elements[1].elements) {
           if (entry.elements.size() < 2) continue;
-          batch.emplace_back(entry.elements[0].str, field_m(entry.elements[1]), false);
+          const std::string& id = entry.elements[0].str;
+          if (oldest_ms < 0) {
+            int64_t ms = 0;
+            auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), ms);
+            if (ec == std::errc() && end != id.data()) oldest_ms = ms;
+          }
+          batch.emplace_back(id, field_m(entry.elements[1]), false);
         }
       }
     }
+    // Redis's clock and this process's may differ a little: a negative age counts as none.
+    metrics::counters().outbox_lag_ms =
+        oldest_ms < 0 ? 0 : std::max<int64_t>(0, clock_() - oldest_ms);
     if (batch.empty()) return 0;
     turn = queue_up(batch);
   }

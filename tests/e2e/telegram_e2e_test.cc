@@ -275,6 +275,8 @@ TEST_CASE("metrics are served in the Prometheus text format", "[e2e]") {
   auto m = get(w.bot->port(), "/metrics");
   CHECK(m.status == 200);
   CHECK(m.body.find("nivaran_messages_processed_total 1") != std::string::npos);
+  CHECK(m.body.find("# TYPE nivaran_outbox_lag_seconds gauge\nnivaran_outbox_lag_seconds ") !=
+        std::string::npos);
 }
 
 TEST_CASE("two serve processes sharing one Redis lose no update of a chat they both receive",

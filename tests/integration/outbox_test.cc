@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "bot/keys.h"
+#include "bot/metrics.h"
 #include "bot/pipeline.h"  // system_now_ms
 #include "tests/integration/fixture.h"
 #include "tests/support/fake_platform.h"
@@ -114,6 +115,22 @@ TEST_CASE("a worker takes at most a batch of entries at a time, and the rest on 
   CHECK(h.fake.requests().size() == 5);
   CHECK(h.turn() == 0);
   for (int i = 0; i < 5; ++i) CHECK(h.texts_to(600 + i) == std::vector<std::string>{"उत्तर " + std::to_string(i)});
+}
+
+TEST_CASE("the outbox lag at /metrics is the age of the oldest new reply at the last read",
+          "[outbox][redis]") {
+  OutboxHarness h;
+  // Queued five seconds before the worker's clock: a stream id is "<ms>-<seq>".
+  json entry = {{"platform", "telegram"}, {"chat_id", "610"}, {"callback_id", ""},
+                {"replies", json::array({{{"text", "देर से भेजा गया उत्तर"}}})}, {"attempt", 0}};
+  h.f.run({"XADD", keys::outbox(), std::to_string(h.now - 5000) + "-0", "m", entry.dump()});
+  h.enqueue("611", {"अभी का उत्तर"});
+  CHECK(h.turn() == 2);
+  CHECK(metrics::counters().outbox_lag_ms == 5000);
+  CHECK(metrics::render_prometheus().find("\nnivaran_outbox_lag_seconds 5.000\n") !=
+        std::string::npos);
+  CHECK(h.turn() == 0);  // nothing new: no lag
+  CHECK(metrics::counters().outbox_lag_ms == 0);
 }
 
 TEST_CASE("a button press is acknowledged before the reply is sent", "[outbox][redis]") {

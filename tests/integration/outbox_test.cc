@@ -114,7 +114,9 @@ TEST_CASE("a worker takes at most a batch of entries at a time, and the rest on 
   CHECK(h.turn() == 2);
   CHECK(h.fake.requests().size() == 5);
   CHECK(h.turn() == 0);
-  for (int i = 0; i < 5; ++i) CHECK(h.texts_to(600 + i) == std::vector<std::string>{"उत्तर " + std::to_string(i)});
+  for (int i = 0; i < 5; ++i) {
+    CHECK(h.texts_to(600 + i) == std::vector<std::string>{"उत्तर " + std::to_string(i)});
+  }
 }
 
 TEST_CASE("the outbox lag at /metrics is the age of the oldest new reply at the last read",

@@ -156,10 +156,12 @@ std::string fill(std::string t, const Vars& vars) {
 struct Menu {
   std::vector<ReplyOption> options;
   std::vector<MenuItem> items;
-  void add(std::string id, std::string title, std::vector<std::string> keys) {
+  // `keys` must outlive the menu: the flow's or the reference data's (see MenuItem).
+  void add(std::string id, std::string title, const std::vector<std::string>& keys) {
     options.push_back(ReplyOption{id, std::move(title)});
-    items.push_back(MenuItem{std::move(id), std::move(keys)});
+    items.push_back(MenuItem{std::move(id), &keys});
   }
+  void add(std::string, std::string, const std::vector<std::string>&&) = delete;  // would dangle
 };
 
 size_t utf8_length(const std::string& s) {
@@ -190,9 +192,10 @@ class Turn {
     return fill(flow_.message(name, lang()), vars);
   }
   // Phonetic keys of a short message, to match it as an option title.
-  std::vector<std::string> names_of(const std::string& message) const {
+  const std::vector<std::string>& names_of(const std::string& message) const {
+    static const std::vector<std::string> kNone;
     auto it = flow_.message_names.find(message);
-    return it == flow_.message_names.end() ? std::vector<std::string>{} : it->second.keys;
+    return it == flow_.message_names.end() ? kNone : it->second.keys;
   }
   void say(std::string text, std::vector<ReplyOption> options = {}) {
     out_.replies.push_back(Reply{std::move(text), std::move(options)});
@@ -594,7 +597,7 @@ void Turn::after_filing(const Utterance& u, const InboundMessage& m, bool emerge
     std::vector<std::string> add_keys = names_of("add_to_ticket");
     add_keys.insert(add_keys.end(), flow_.yes.keys.begin(), flow_.yes.keys.end());
     std::vector<std::string> new_keys = names_of("new_complaint");
-    const std::vector<MenuItem> items = {{"cmd:attach", add_keys}, {"cmd:restart", new_keys}};
+    const std::vector<MenuItem> items = {{"cmd:attach", &add_keys}, {"cmd:restart", &new_keys}};
     if (auto k = match_choice(u, items, flow_.numbers)) {
       if (*k == 1) {
         handle_command("restart");
@@ -654,6 +657,7 @@ Menu Turn::menu_for(const Node& n) {
 }
 
 Menu Turn::edit_menu(const Node& confirm) {
+  static const std::vector<std::string> kNoKeys;
   Menu menu;
   for (const auto& slot : confirm.summary) {
     if (slot == "attachments") continue;
@@ -661,7 +665,7 @@ Menu Turn::edit_menu(const Node& confirm) {
     if (f == flow_.fields.end()) continue;
     auto names = flow_.field_names.find(slot);
     menu.add("edit:" + slot, text_in(f->second, lang()),
-             names == flow_.field_names.end() ? std::vector<std::string>{} : names->second.keys);
+             names == flow_.field_names.end() ? kNoKeys : names->second.keys);
   }
   return menu;
 }
@@ -1081,7 +1085,7 @@ void Turn::answer_confirm(const Node& n, const Utterance& u) {
     // "mobile badalna hai", "नाम गलत है": straight to that field.
     Menu fields = edit_menu(n);
     for (size_t k = 0; k < fields.items.size(); ++k) {
-      for (const auto& key : fields.items[k].keys) {
+      for (const auto& key : *fields.items[k].keys) {
         if (!key.empty() && contains_phrase(u.key, key)) {
           s().pending = "edit";
           return answer_confirm(n, Utterance::of("", fields.items[k].id));

@@ -132,15 +132,18 @@ std::optional<size_t> match_choice(const Utterance& u, const std::vector<MenuIte
   if (u.key.empty()) return std::nullopt;
   if (auto n = match_number(u, numbers); n && *n >= 1 && static_cast<size_t>(*n) <= items.size())
     return static_cast<size_t>(*n - 1);
-  for (size_t i = 0; i < items.size(); ++i)
-    for (const auto& k : items[i].keys)
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!items[i].keys) continue;
+    for (const auto& k : *items[i].keys)
       if (k == u.key) return i;
+  }
   // Within the typo budget, or named inside a longer answer ("2 chori", "bareilly wala").
   std::optional<size_t> found;
   int best = INT_MAX;
   bool tie = false;
   for (size_t i = 0; i < items.size(); ++i) {
-    for (const auto& k : items[i].keys) {
+    if (!items[i].keys) continue;
+    for (const auto& k : *items[i].keys) {
       int budget = typo_budget(k.size());
       int d = edit_distance(u.key, k, budget);
       if (d > budget && k.size() >= 3 && contains_phrase(u.key, k)) d = budget;

@@ -52,7 +52,10 @@ struct Phrases {
 // of its names (keys are phonetic keys of the names).
 struct MenuItem {
   std::string id;
-  std::vector<std::string> keys;
+  // The phonetic keys that choose it (none when null). Not owned: they belong to the flow or
+  // the reference data, which outlive every menu; a menu lives for one dialog step, and copying
+  // every option's keys into it was most of what building a menu allocated.
+  const std::vector<std::string>* keys = nullptr;
 };
 
 // Number words ("एक", "ek", "one" → 1) and the filler words that may precede a number

@@ -20,13 +20,13 @@ class CpprestTransport : public ApiTransport {
   ApiResponse send(const ApiCall& call) override { return start(call).get(); }
 
   std::vector<ApiResponse> send_all(const std::vector<ApiCall>& calls) override {
+    if (calls.empty()) return {};
     std::vector<pplx::task<ApiResponse>> tasks;
     tasks.reserve(calls.size());
     for (const auto& call : calls) tasks.push_back(start(call));
-    std::vector<ApiResponse> out;
-    out.reserve(calls.size());
-    for (auto& t : tasks) out.push_back(t.get());
-    return out;
+    // One wait for the whole round (results in the order of the calls): a get() per call woke
+    // this thread once for each call still out, up to a batch's size per round.
+    return pplx::when_all(tasks.begin(), tasks.end()).get();
   }
 
  private:

@@ -34,18 +34,25 @@ std::vector<std::string> split_text(std::string_view text, size_t limit) {
   size_t cur_units = 0;
   auto flush = [&] {
     while (!cur.empty() && cur.back() == '\n') cur.pop_back();
-    if (cur.find_first_not_of(" \t\r\n") != std::string::npos) chunks.push_back(cur);
+    if (cur.find_first_not_of(" \t\r\n") != std::string::npos) chunks.push_back(std::move(cur));
     cur.clear();
     cur_units = 0;
   };
   for (size_t pos = 0; pos < text.size();) {
     size_t end = text.find('\n', pos);
     end = end == std::string_view::npos ? text.size() : end + 1;  // keep the '\n'
-    for (std::string_view piece : cut_at_code_points(text.substr(pos, end - pos), limit)) {
-      size_t units = utf16_units(piece);
+    auto add = [&](std::string_view piece, size_t units) {
       if (cur_units + units > limit) flush();
       cur += piece;
       cur_units += units;
+    };
+    const std::string_view line = text.substr(pos, end - pos);
+    // A line within the limit is one piece (as cut_at_code_points would give it), without a
+    // vector of pieces for every line of every reply.
+    if (size_t units = utf16_units(line); units <= limit) {
+      add(line, units);
+    } else {
+      for (std::string_view piece : cut_at_code_points(line, limit)) add(piece, utf16_units(piece));
     }
     pos = end;
   }
@@ -57,7 +64,9 @@ std::string numbered_text(const Reply& reply) {
   std::string text = reply.text;
   for (size_t i = 0; i < reply.options.size(); ++i) {
     text += i == 0 ? (text.empty() ? "" : "\n\n") : "\n";
-    text += std::to_string(i + 1) + ". " + reply.options[i].title;
+    text += std::to_string(i + 1);
+    text += ". ";
+    text += reply.options[i].title;
   }
   return text;
 }

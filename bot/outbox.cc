@@ -766,7 +766,9 @@ Status OutboxSender::send_batch(const std::string& consumer, std::vector<Pending
     if (sending.empty()) continue;
 
     std::vector<ApiCall> calls;
-    for (Job* job : sending) calls.push_back(job->calls[job->c]);
+    // Each call goes out once: a retry renders its reply again, and only the number of a
+    // reply's calls is read after this.
+    for (Job* job : sending) calls.push_back(std::move(job->calls[job->c]));
     std::vector<ApiResponse> responses = transport_.send_all(calls);
 
     for (size_t i = 0; i < sending.size(); ++i) {

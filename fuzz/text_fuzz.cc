@@ -109,7 +109,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Utterance pressed = Utterance::of("", std::string(s, 0, std::min<size_t>(s.size(), 80)));
   (void)match_number(u, flow.numbers);
   std::vector<MenuItem> items;
-  for (const auto& c : ref.categories) items.push_back({"cat:" + c.code, c.keys});
+  for (const auto& c : ref.categories) items.push_back({"cat:" + c.code, &c.keys});
   for (const Utterance* x : {&u, &pressed}) {
     int distance = -1;
     if (auto i = match_choice(*x, items, flow.numbers, &distance)) {

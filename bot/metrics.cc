@@ -12,9 +12,13 @@ Counters& counters() {
 std::string render_prometheus() {
   const Counters& c = counters();
   std::string out;
-  auto counter = [&out](const char* name, const char* help, uint64_t value) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" +
-           name + " " + std::to_string(value) + "\n";
+  auto metric = [&out](const char* name, const char* help, const char* type,
+                        const std::string& value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+           name + " " + value + "\n";
+  };
+  auto counter = [&metric](const char* name, const char* help, uint64_t value) {
+    metric(name, help, "counter", std::to_string(value));
   };
   counter("nivaran_webhook_requests_total", "Webhook requests received.", c.webhook_requests);
   counter("nivaran_webhook_rejected_total", "Webhook requests answered 4xx.", c.webhook_rejected);
@@ -43,10 +47,10 @@ std::string render_prometheus() {
           c.outbox_dead_lettered);
   char lag[32];
   std::snprintf(lag, sizeof lag, "%.3f", static_cast<double>(c.outbox_lag_ms.load()) / 1000);
-  out += std::string("# HELP nivaran_outbox_lag_seconds Age of the oldest new reply at this "
-                     "process's last read of the outbox; growing, the replies are falling behind.\n"
-                     "# TYPE nivaran_outbox_lag_seconds gauge\nnivaran_outbox_lag_seconds ") +
-         lag + "\n";
+  metric("nivaran_outbox_lag_seconds",
+         "Age of the oldest new reply at this process's last read of the outbox; growing, the "
+         "replies are falling behind.",
+         "gauge", lag);
   return out;
 }
 

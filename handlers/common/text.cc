@@ -38,14 +38,14 @@ std::vector<std::string> split_text(std::string_view text, size_t limit) {
     cur.clear();
     cur_units = 0;
   };
+  auto add = [&](std::string_view piece, size_t units) {
+    if (cur_units + units > limit) flush();
+    cur += piece;
+    cur_units += units;
+  };
   for (size_t pos = 0; pos < text.size();) {
     size_t end = text.find('\n', pos);
     end = end == std::string_view::npos ? text.size() : end + 1;  // keep the '\n'
-    auto add = [&](std::string_view piece, size_t units) {
-      if (cur_units + units > limit) flush();
-      cur += piece;
-      cur_units += units;
-    };
     const std::string_view line = text.substr(pos, end - pos);
     // A line within the limit is one piece (as cut_at_code_points would give it), without a
     // vector of pieces for every line of every reply.

@@ -201,7 +201,9 @@ ApiCall post_json_text(std::string url, std::string body) {
   return call;
 }
 
-ApiCall post_json(std::string url, const json& body) { return post_json_text(std::move(url), dump(body)); }
+ApiCall post_json(std::string url, const json& body) {
+  return post_json_text(std::move(url), dump(body));
+}
 
 // Seconds to wait after a 429: parameters.retry_after, else the Retry-After header, else 1.
 int retry_after_s(const json& body, const std::map<std::string, std::string>& headers) {

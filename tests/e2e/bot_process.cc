@@ -144,6 +144,14 @@ int BotProcess::stop() {
   return code;
 }
 
+void BotProcess::kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
 int run_nivaran(const std::vector<std::string>& args, const std::string& input, std::string& out,
                 std::string& err, int timeout_s) {
   std::string dir = make_temp_dir();

@@ -23,6 +23,8 @@ class BotProcess {
   void start();
   // SIGTERM and wait (at most 15 s, then SIGKILL); returns the exit status (128+signal if killed).
   int stop();
+  // SIGKILL, as a crash or an out-of-memory kill would end it: no shutdown at all.
+  void kill();
 
   int port() const { return port_; }
   const std::string& config_path() const { return config_path_; }

@@ -1,5 +1,6 @@
 // The fake platform API. Handlers never block: the body is read with extract_utf8string(true)
-// and the reply sent from its continuation, exactly once, also when reading fails.
+// and the reply sent from its continuation, exactly once, also when reading fails. A delayed
+// answer (set_delay) is sent by a thread of its own, which stop() joins.
 #include "tests/support/fake_platform.h"
 
 #include <cpprest/http_listener.h>
@@ -10,6 +11,7 @@
 #include <deque>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 #include "tests/support/free_port.h"
@@ -56,6 +58,9 @@ struct detail::FakePlatformState {
   std::size_t count = 0;
   long long next_message_id = 1;
   std::deque<Program> programs;
+  std::chrono::milliseconds delay{0};  // set_delay()
+  bool stopping = false;             // stop() began: no more delayed answers
+  std::vector<std::thread> held;     // delayed answers, joined by stop()
 
   // Records the request and chooses its answer, atomically.
   Answer receive(RecordedRequest request) {
@@ -145,6 +150,16 @@ void handle(const std::shared_ptr<detail::FakePlatformState>& state, http::http_
           answer.status = 400;
           answer.body = std::string("{\"ok\":false,\"description\":\"unreadable body\"}");
         }
+        {
+          std::lock_guard lock(state->mu);
+          if (state->delay.count() > 0 && !state->stopping) {
+            state->held.emplace_back([request, answer, close_connection, delay = state->delay] {
+              std::this_thread::sleep_for(delay);
+              send(request, answer, close_connection);
+            });
+            return;
+          }
+        }
         send(request, answer, close_connection);
       });
 }
@@ -164,6 +179,10 @@ FakePlatform::~FakePlatform() {
 
 void FakePlatform::start(int port) {
   if (listener_->listener) throw std::runtime_error("FakePlatform: already started");
+  {
+    std::lock_guard lock(state_->mu);
+    state_->stopping = false;
+  }
   std::string last_error;
   for (int attempt = 0; attempt < 20; ++attempt) {
     int p = port != 0 ? port : pick_free_loopback_port();
@@ -184,6 +203,13 @@ void FakePlatform::start(int port) {
 }
 
 void FakePlatform::stop() {
+  std::vector<std::thread> held;
+  {
+    std::lock_guard lock(state_->mu);
+    state_->stopping = true;
+    held.swap(state_->held);
+  }
+  for (auto& t : held) t.join();
   if (!listener_->listener) return;
   listener_->listener->close().wait();
   listener_->listener.reset();
@@ -219,6 +245,11 @@ void FakePlatform::program(std::string path_contains, int status, std::string bo
   std::lock_guard lock(state_->mu);
   state_->programs.push_back(Program{std::move(path_contains),
                                      Answer{status, std::move(body), std::move(headers)}, times});
+}
+
+void FakePlatform::set_delay(std::chrono::milliseconds delay) {
+  std::lock_guard lock(state_->mu);
+  state_->delay = delay;
 }
 
 }  // namespace nivaran::testing

@@ -66,6 +66,10 @@ class FakePlatform {
   void program(std::string path_contains, int status, std::string body,
                std::map<std::string, std::string> headers = {}, int times = 1);
 
+  // Answers each request `delay` after it arrived (0, the default: at once), as a slow platform
+  // would, so that a test can find calls in flight. A request is recorded when it arrives.
+  void set_delay(std::chrono::milliseconds delay);
+
  private:
   std::shared_ptr<detail::FakePlatformState> state_;  // shared with in-flight handlers
   std::unique_ptr<detail::FakePlatformListener> listener_;

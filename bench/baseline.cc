@@ -2,13 +2,16 @@
 // bench/run measures nivaran against in the same run.
 //
 //   bench_baseline --port N --api-base URL [--threads N] [--redis-port N] [--redis-host H]
-//                  [--token T] [--secret S] [--reply-first]
+//                  [--token T] [--secret S] [--reply-first] [--reply-bytes N]
 //
 // For each POST /webhook/telegram: check the secret header and Content-Length; parse the
 // Update; ONE EVALSHA (GET + SET of the chat's session key, XADD to a capped stream); ONE POST
 // of a reply to {api-base}/bot{token}/sendMessage through http_client; then 200. With
 // --reply-first the 200 goes out right after the EVALSHA and the POST completes afterwards
-// (what a bot with an outbox does). Nothing blocks on a task: every step is a continuation.
+// (what a bot with an outbox does). The reply is a short fixed text (~100 bytes of JSON); with
+// --reply-bytes N the text is repeated to a body of about N bytes, the size of a real dialog's
+// replies (a menu with its keyboard is ~1.4 KB), to see what the reply's size costs.
+// Nothing blocks on a task: every step is a continuation.
 // Redis is one synchronous hiredis context per pool thread (STACK-NOTES.md).
 #include <cpprest/http_client.h>
 #include <cpprest/http_listener.h>
@@ -43,7 +46,8 @@ return previous
 
 constexpr const char* kUsage =
     "usage: bench_baseline --port N --api-base URL [--threads N] [--redis-host H]\n"
-    "                      [--redis-port N] [--token T] [--secret S] [--reply-first]\n";
+    "                      [--redis-port N] [--token T] [--secret S] [--reply-first]\n"
+    "                      [--reply-bytes N]\n";
 
 struct Options {
   int port = -1;
@@ -54,10 +58,22 @@ struct Options {
   std::string token = "bench";
   std::string secret = "bench-secret";
   bool reply_first = false;
+  int reply_bytes = 0;  // 0: the short text as it is
 };
 
 Options g_options;
 std::unique_ptr<http::client::http_client> g_api;
+std::string g_reply_text;  // set once in main()
+
+// The reply's text: a short acknowledgement, repeated until the body is about `bytes` long.
+std::string reply_text(int bytes) {
+  const std::string unit = "आपका संदेश मिल गया है। धन्यवाद।";
+  std::string text = unit;
+  while (json{{"chat_id", "700000000"}, {"text", text}}.dump().size() < static_cast<size_t>(bytes)) {
+    text += " " + unit;
+  }
+  return text;
+}
 std::atomic<long> g_handled{0}, g_send_failures{0}, g_redis_failures{0};
 
 bool parse_args(int argc, char** argv, Options& o) {
@@ -87,6 +103,8 @@ bool parse_args(int argc, char** argv, Options& o) {
       o.secret = argv[++i];
     } else if (a == "--reply-first") {
       o.reply_first = true;
+    } else if (a == "--reply-bytes" && has_value) {
+      if (!number(argv[++i], o.reply_bytes)) return false;
     } else {
       return false;
     }
@@ -179,7 +197,7 @@ void reply(const http::http_request& request, int status, const std::string& bod
 // Sends the reply to the fake API; `done` gets true when it answered 200.
 template <typename Done>
 void send_reply(const std::string& chat_id, Done done) {
-  json message = {{"chat_id", chat_id}, {"text", "आपका संदेश मिल गया है। धन्यवाद।"}};
+  json message = {{"chat_id", chat_id}, {"text", g_reply_text}};
   g_api
       ->request(http::methods::POST, "/bot" + g_options.token + "/sendMessage", message.dump(),
                 "application/json")
@@ -268,6 +286,7 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   crossplat::threadpool::initialize_with_threads(static_cast<size_t>(g_options.threads));
+  g_reply_text = reply_text(g_options.reply_bytes);
 
   http::client::http_client_config client_config;
   client_config.set_timeout(std::chrono::seconds(5));
@@ -283,8 +302,10 @@ int main(int argc, char** argv) {
                  e.what());
     return 1;
   }
-  std::printf("bench_baseline listening on http://127.0.0.1:%d (%d threads, %s)\n", g_options.port,
-              g_options.threads, g_options.reply_first ? "reply first" : "reply after send");
+  std::printf("bench_baseline listening on http://127.0.0.1:%d (%d threads, %s, replies of %zu bytes)\n",
+              g_options.port, g_options.threads,
+              g_options.reply_first ? "reply first" : "reply after send",
+              json{{"chat_id", "700000000"}, {"text", g_reply_text}}.dump().size());
   std::fflush(stdout);
 
   int signal_number = 0;

@@ -523,3 +523,26 @@ TEST_CASE("Redis killed under load and started again loses no acknowledged messa
   CHECK(get(w.bot->port(), "/healthz").status == 200);
   CHECK(w.bot->stop() == 0);
 }
+
+TEST_CASE("a rolling restart under load (SIGTERM, a second process already serving) loses "
+          "nothing, and every reply is sent exactly once",
+          "[e2e][telegram][fault]") {
+  World w;
+  // Slow answers, so that the first process is stopped with replies in flight: a clean
+  // shutdown waits for them and finishes their entries, leaving nothing uncertain behind.
+  w.fake.set_delay(std::chrono::milliseconds(300));
+  constexpr int kChats = 24;
+  Walkers walkers(w.bot->port(), kChats, 6, 7300);
+  REQUIRE(walkers.wait_acknowledged(walkers.total() / 3, std::chrono::seconds(30)));
+  BotProcess second(test_config(w.redis_server.port(), w.fake.base_url()));
+  second.start();
+  walkers.set_port(second.port());
+  REQUIRE(w.fake.wait_for_requests(w.fake.request_count() + 1, std::chrono::seconds(10)));
+  CHECK(w.bot->stop() == 0);  // SIGTERM while a reply of its is in flight
+  REQUIRE(walkers.finish());
+
+  REQUIRE(outbox_drained(*w.redis));
+  CHECK(check_nothing_lost_nothing_twice(w, walkers, kChats) == 0);
+  CHECK(redis_count(*w.redis, {"XLEN", keys::dead_letters()}) == 0);
+  CHECK(second.stop() == 0);
+}

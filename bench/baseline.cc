@@ -69,7 +69,8 @@ std::string g_reply_text;  // set once in main()
 std::string reply_text(int bytes) {
   const std::string unit = "आपका संदेश मिल गया है। धन्यवाद।";
   std::string text = unit;
-  while (json{{"chat_id", "700000000"}, {"text", text}}.dump().size() < static_cast<size_t>(bytes)) {
+  while (json{{"chat_id", "700000000"}, {"text", text}}.dump().size() <
+         static_cast<size_t>(bytes)) {
     text += " " + unit;
   }
   return text;
@@ -302,10 +303,10 @@ int main(int argc, char** argv) {
                  e.what());
     return 1;
   }
-  std::printf("bench_baseline listening on http://127.0.0.1:%d (%d threads, %s, replies of %zu bytes)\n",
-              g_options.port, g_options.threads,
-              g_options.reply_first ? "reply first" : "reply after send",
-              json{{"chat_id", "700000000"}, {"text", g_reply_text}}.dump().size());
+  std::printf(
+      "bench_baseline listening on http://127.0.0.1:%d (%d threads, %s, replies of %zu bytes)\n",
+      g_options.port, g_options.threads, g_options.reply_first ? "reply first" : "reply after send",
+      json{{"chat_id", "700000000"}, {"text", g_reply_text}}.dump().size());
   std::fflush(stdout);
 
   int signal_number = 0;

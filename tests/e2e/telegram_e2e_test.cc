@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <atomic>
-#include <functional>
 #include <map>
 #include <regex>
 #include <set>
@@ -106,7 +105,8 @@ class Walkers {
  public:
   Walkers(int port, int chats, int clients, long first_chat)
       : port_(port), chats_(chats), first_chat_(first_chat) {
-    for (int k = 0; k < clients; ++k) threads_.emplace_back([this, k, clients] { walk(k, clients); });
+    for (int k = 0; k < clients; ++k)
+      threads_.emplace_back([this, k, clients] { walk(k, clients); });
   }
   ~Walkers() {
     stop_ = true;

@@ -59,8 +59,8 @@ struct detail::FakePlatformState {
   long long next_message_id = 1;
   std::deque<Program> programs;
   std::chrono::milliseconds delay{0};  // set_delay()
-  bool stopping = false;             // stop() began: no more delayed answers
-  std::vector<std::thread> held;     // delayed answers, joined by stop()
+  bool stopping = false;               // stop() began: no more delayed answers
+  std::vector<std::thread> held;       // delayed answers, joined by stop()
 
   // Records the request and chooses its answer, atomically.
   Answer receive(RecordedRequest request) {

@@ -56,9 +56,15 @@ struct World {
   World() {
     redis_server.start();
     fake.start();
-    bot = std::make_unique<BotProcess>(test_config(redis_server.port(), fake.base_url()));
-    bot->start();
+    bot = another_process();
     redis = std::make_unique<Redis>(RedisEndpoint{"127.0.0.1", redis_server.port(), 0, 500});
+  }
+
+  // A `nivaran serve` process on this world's Redis and platform API, started.
+  std::unique_ptr<BotProcess> another_process() {
+    auto p = std::make_unique<BotProcess>(test_config(redis_server.port(), fake.base_url()));
+    p->start();
+    return p;
   }
 
   ProbeResponse send(const std::string& body) {
@@ -116,10 +122,11 @@ class Walkers {
   int total() const { return chats_ * static_cast<int>(kConversation.size()); }
   int acknowledged() const { return acknowledged_; }
   void set_port(int port) { port_ = port; }
-  // Waits until n steps are acknowledged; false after `timeout`.
-  bool wait_acknowledged(int n, std::chrono::seconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (acknowledged_ < n) {
+  // Waits until a third of the steps are acknowledged (where the fault tests strike); false
+  // after 30 s.
+  bool wait_for_a_third() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (acknowledged_ < total() / 3) {
       if (std::chrono::steady_clock::now() > deadline) return false;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -449,8 +456,7 @@ TEST_CASE("metrics are served in the Prometheus text format", "[e2e]") {
 TEST_CASE("two serve processes sharing one Redis lose no update of a chat they both receive",
           "[e2e][telegram][concurrency]") {
   World w;
-  BotProcess second(test_config(w.redis_server.port(), w.fake.base_url()));
-  second.start();
+  auto second = w.another_process();
   REQUIRE(w.send(text_update(6700, 7008, "नमस्ते")).status == 200);
   constexpr int kRounds = 10;
   std::atomic<int> ok{0};
@@ -461,7 +467,7 @@ TEST_CASE("two serve processes sharing one Redis lose no update of a chat they b
   });
   std::thread b([&] {
     for (int i = 0; i < kRounds; ++i) {
-      ok += post(second.port(), "/webhook/telegram", text_update(6900 + i, 7008, "मदद"), kSecret)
+      ok += post(second->port(), "/webhook/telegram", text_update(6900 + i, 7008, "मदद"), kSecret)
                 .status == 200;
     }
   });
@@ -471,7 +477,7 @@ TEST_CASE("two serve processes sharing one Redis lose no update of a chat they b
   CHECK(w.session_version("7008") == 1 + 2 * kRounds);
   // Both processes' outbox workers share the replies; each is sent once.
   CHECK(w.sent_messages(1 + 2 * kRounds).size() == 1 + 2 * kRounds);
-  CHECK(second.stop() == 0);
+  CHECK(second->stop() == 0);
 }
 
 TEST_CASE("a serve process killed under load loses no acknowledged message, and another process "
@@ -486,14 +492,13 @@ TEST_CASE("a serve process killed under load loses no acknowledged message, and 
 
   // Kill the first process once a third of the messages are acknowledged, the moment one of its
   // replies reaches the platform.
-  REQUIRE(walkers.wait_acknowledged(walkers.total() / 3, std::chrono::seconds(30)));
+  REQUIRE(walkers.wait_for_a_third());
   REQUIRE(w.fake.wait_for_requests(w.fake.request_count() + 1, std::chrono::seconds(10)));
   w.bot->kill();
   const int acknowledged_by_first = walkers.acknowledged();
 
-  BotProcess second(test_config(w.redis_server.port(), w.fake.base_url()));
-  second.start();
-  walkers.set_port(second.port());
+  auto second = w.another_process();
+  walkers.set_port(second->port());
   REQUIRE(walkers.finish());
   CHECK(acknowledged_by_first < walkers.total());
 
@@ -502,7 +507,7 @@ TEST_CASE("a serve process killed under load loses no acknowledged message, and 
   REQUIRE(outbox_drained(*w.redis));
   size_t uncertain = check_nothing_lost_nothing_twice(w, walkers, kChats);
   CHECK(uncertain >= 1);  // the kill did catch a reply in flight
-  CHECK(second.stop() == 0);
+  CHECK(second->stop() == 0);
 }
 
 TEST_CASE("Redis killed under load and started again loses no acknowledged message, and the bot "
@@ -511,7 +516,7 @@ TEST_CASE("Redis killed under load and started again loses no acknowledged messa
   World w;
   constexpr int kChats = 24;
   Walkers walkers(w.bot->port(), kChats, 6, 7200);
-  REQUIRE(walkers.wait_acknowledged(walkers.total() / 3, std::chrono::seconds(30)));
+  REQUIRE(walkers.wait_for_a_third());
   w.redis_server.kill();  // a crash: only what the AOF holds comes back
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the walkers meet 503s
   CHECK(get(w.bot->port(), "/healthz").status == 503);
@@ -533,10 +538,9 @@ TEST_CASE("a rolling restart under load (SIGTERM, a second process already servi
   w.fake.set_delay(std::chrono::milliseconds(300));
   constexpr int kChats = 24;
   Walkers walkers(w.bot->port(), kChats, 6, 7300);
-  REQUIRE(walkers.wait_acknowledged(walkers.total() / 3, std::chrono::seconds(30)));
-  BotProcess second(test_config(w.redis_server.port(), w.fake.base_url()));
-  second.start();
-  walkers.set_port(second.port());
+  REQUIRE(walkers.wait_for_a_third());
+  auto second = w.another_process();
+  walkers.set_port(second->port());
   REQUIRE(w.fake.wait_for_requests(w.fake.request_count() + 1, std::chrono::seconds(10)));
   CHECK(w.bot->stop() == 0);  // SIGTERM while a reply of its is in flight
   REQUIRE(walkers.finish());
@@ -544,5 +548,5 @@ TEST_CASE("a rolling restart under load (SIGTERM, a second process already servi
   REQUIRE(outbox_drained(*w.redis));
   CHECK(check_nothing_lost_nothing_twice(w, walkers, kChats) == 0);
   CHECK(redis_count(*w.redis, {"XLEN", keys::dead_letters()}) == 0);
-  CHECK(second.stop() == 0);
+  CHECK(second->stop() == 0);
 }
